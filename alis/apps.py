@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AlisConfig(AppConfig):
+    name = "alis"
+    verbose_name = "ALIS"

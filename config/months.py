@@ -1,0 +1,39 @@
+"""The one place that parses and formats months (a month is a date on the 1st, SPEC.md §3)."""
+
+import re
+from datetime import date
+
+from django.utils.translation import gettext as _
+
+MONTH_NAMES_NB = (
+    "januar", "februar", "mars", "april", "mai", "juni",
+    "juli", "august", "september", "oktober", "november", "desember",
+)  # fmt: skip
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def parse_month(value: str) -> date:
+    """`2020-05` → date(2020, 5, 1); ValueError with a Norwegian message otherwise."""
+    match = _MONTH.match((value or "").strip())
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise ValueError(_("Måned må skrives som ÅÅÅÅ-MM, for eksempel 2020-05."))
+    return date(int(match[1]), int(match[2]), 1)
+
+
+def format_month(month: date) -> str:
+    """date(2020, 5, 1) → `2020-05` (the wire format)."""
+    return f"{month.year:04d}-{month.month:02d}"
+
+
+def month_label(month: date) -> str:
+    """date(2020, 5, 1) → `mai 2020` (what a caseworker reads)."""
+    return f"{MONTH_NAMES_NB[month.month - 1]} {month.year}"
+
+
+def add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def first_of_month(day: date) -> date:
+    return day.replace(day=1)

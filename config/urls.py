@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+from .forms import LoginForm
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("kommune/", views.switch_municipality, name="switch_municipality"),
+    path("tilgjengelighet/", views.accessibility, name="accessibility"),
+    path(
+        "konto/logg-inn/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
+        name="login",
+    ),
+    path("konto/logg-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "config.views.permission_denied"

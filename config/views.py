@@ -1,0 +1,42 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from practices.middleware import SESSION_KEY
+from practices.models import Role
+from practices.selectors import roles_by_municipality
+
+
+@login_required
+def dashboard(request):
+    roles = []
+    if request.municipality:
+        held = roles_by_municipality(request.user).get(request.municipality.pk, set())
+        roles = [label for value, label in Role.choices if value in held]
+    return render(request, "dashboard.html", {"roles": roles})
+
+
+@login_required
+@require_POST
+def switch_municipality(request):
+    """Remember the chosen municipality; only one of the user's own can be chosen."""
+    chosen = request.POST.get("municipality", "")
+    for municipality in request.municipalities:
+        if str(municipality.pk) == chosen:
+            request.session[SESSION_KEY] = municipality.pk
+            break
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "dashboard"
+    return redirect(target)
+
+
+def accessibility(request):
+    return render(request, "accessibility.html")
+
+
+def permission_denied(request, exception=None):
+    """403 with the reason the permission function gave (SPEC.md §10: 'a clear message')."""
+    reason = str(exception) if exception and str(exception) else ""
+    return render(request, "403.html", {"reason": reason}, status=403)

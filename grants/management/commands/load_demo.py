@@ -1,0 +1,13 @@
+from django.core.management.base import BaseCommand
+
+from practices import demo
+
+
+class Command(BaseCommand):
+    help = "Last inn demodata (idempotent) og skriv ut demobrukerne."
+
+    def handle(self, **options):
+        users = demo.load_users()
+        self.stdout.write(f"Demobrukere (passord for alle: {demo.DEMO_PASSWORD}):")
+        for username, roles in users:
+            self.stdout.write(f"  {username:<20} {roles}")

@@ -1,0 +1,81 @@
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Doctor, ImportJob, ListCount, ListHolder, Membership, Municipality, PatientList, Practice
+
+User = get_user_model()
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["municipality"]
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(admin.ModelAdmin):
+    list_display = ["kommunenummer", "name", "county"]
+    search_fields = ["kommunenummer", "name"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "municipality", "role"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "municipality__name", "municipality__kommunenummer"]
+    autocomplete_fields = ["municipality"]
+
+
+@admin.register(Practice)
+class PracticeAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "organisasjonsnummer", "municipality"]
+    search_fields = ["name", "organisasjonsnummer"]
+    list_select_related = ["municipality"]
+    autocomplete_fields = ["municipality"]
+
+
+@admin.register(Doctor)
+class DoctorAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "hpr_nummer", "specialist_general_practice"]
+    search_fields = ["name", "hpr_nummer"]
+
+
+class ListHolderInline(admin.TabularInline):
+    model = ListHolder
+    extra = 0
+    autocomplete_fields = ["doctor"]
+
+
+@admin.register(PatientList)
+class PatientListAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "practice", "listetak"]
+    search_fields = ["listenummer", "practice__name"]
+    list_select_related = ["municipality", "practice"]
+    autocomplete_fields = ["municipality", "practice"]
+    inlines = [ListHolderInline]
+
+
+@admin.register(ListCount)
+class ListCountAdmin(admin.ModelAdmin):
+    list_display = ["patient_list", "month", "antall_pasienter", "listetak", "behovsindeks"]
+    list_select_related = ["patient_list__municipality"]
+    raw_id_fields = ["patient_list", "import_job"]
+    date_hierarchy = "month"
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "filename", "user", "status", "created", "changed", "unchanged"]
+    list_filter = ["kind", "status", "source"]
+    readonly_fields = [f.name for f in ImportJob._meta.fields]
+
+
+# Memberships are edited on the user page, where superusers manage users (SPEC.md §10).
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserWithMembershipsAdmin(UserAdmin):
+    inlines = [MembershipInline]
