@@ -1,0 +1,414 @@
+"""Pure money rules of the monthly payment ledger (SPEC.md §4, §5): no ORM, no I/O.
+
+The ledger service snapshots `RateSchedule` rows into `Rate`, asks these functions for the lines of a
+list-month or an agreement-month, and writes what they return. Every amount is computed exactly and
+rounded once, per line, half-up to øre (`config.money`); every line carries its Norwegian explanation,
+built here next to the amount it explains. docs/rates.md explains the rates and the rules in prose.
+"""
+
+import calendar
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+
+from config.money import (
+    divide_and_round_kr,
+    exact_product,
+    format_number_nb,
+    format_rate,
+    round_kr,
+    to_decimal,
+)
+from config.months import format_month
+
+MODEL_FLAT, MODEL_KNEKKPUNKT, MODEL_PASIENTTILPASSET = "flat", "knekkpunkt", "pasienttilpasset"
+MODELS = (MODEL_FLAT, MODEL_KNEKKPUNKT, MODEL_PASIENTTILPASSET)
+# annual / 12 × n (Helfo since at least 2022), or annual / 365 × days in month × n (Helfo 2016–?).
+METHOD_MONTHLY, METHOD_DAILY = "annual_12", "annual_365_days"
+METHODS = (METHOD_MONTHLY, METHOD_DAILY)
+STATUS_BEKREFTET, STATUS_ESTIMAT = "bekreftet", "estimat"
+STATUSES = (STATUS_BEKREFTET, STATUS_ESTIMAT)
+
+KIND_BASIS, KIND_BASIS_UNDER, KIND_BASIS_OVER = "basis", "basis_under", "basis_over"
+KIND_GRUNNTILSKUDD, KIND_INTRODUKSJON, KIND_ALIS, KIND_KORREKSJON = (
+    "grunntilskudd",
+    "introduksjon",
+    "alis",
+    "korreksjon",
+)
+BASIS_KINDS = (KIND_BASIS, KIND_BASIS_UNDER, KIND_BASIS_OVER)
+PRORATED_KINDS = (KIND_INTRODUKSJON, KIND_ALIS)
+
+GRUNNTILSKUDD_FLOOR = 500  # patients; the same in every rate row (SPEC §4)
+DAYS_PER_YEAR_DAILY = 365  # the old Helfo method divides by 365 in leap years too
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A plain snapshot of one `RateSchedule` row (SPEC §4).
+
+    `rate_under` is r_u: the under-knekkpunkt rate, and the only rate of a flat or pasienttilpasset
+    row. Annual kroner per listeinnbygger, Decimal only.
+    """
+
+    valid_from: date
+    model: str
+    rate_under: Decimal
+    knekkpunkt: int | None = None
+    rate_over: Decimal | None = None
+    paid_up_to: int | None = None
+    method: str = METHOD_MONTHLY
+    status: str = STATUS_BEKREFTET
+
+    def __post_init__(self):
+        if self.model not in MODELS:
+            raise ValueError(f"Ukjent modell {self.model!r}; gyldige er {', '.join(MODELS)}.")
+        if self.method not in METHODS:
+            raise ValueError(f"Ukjent beregningsmåte {self.method!r}; gyldige er {', '.join(METHODS)}.")
+        if self.status not in STATUSES:
+            raise ValueError(f"Ukjent status {self.status!r}; gyldige er {', '.join(STATUSES)}.")
+        if to_decimal(self.rate_under, what="sats under knekkpunkt") < 0:
+            raise ValueError("Satsen kan ikke være negativ.")
+        if self.model == MODEL_KNEKKPUNKT:
+            if not self.knekkpunkt or self.knekkpunkt < 1 or self.rate_over is None:
+                raise ValueError("En knekkpunkt-sats må ha knekkpunkt (over 0) og sats over knekkpunkt.")
+            if to_decimal(self.rate_over, what="sats over knekkpunkt") < 0:
+                raise ValueError("Satsen kan ikke være negativ.")
+        if self.paid_up_to is not None and self.paid_up_to < 0:
+            raise ValueError("«Betalt opp til» kan ikke være negativ.")
+
+    @property
+    def is_estimate(self) -> bool:
+        return self.status == STATUS_ESTIMAT
+
+
+@dataclass(frozen=True)
+class Line:
+    """One computed payment line (SPEC §5) before the service adds list, payee and month.
+
+    `annual_rate` is the schedule's unweighted annual rate, or the annual contribution/payment of an
+    introduksjonsavtale/ALIS agreement (the export's `sats`). `amount` is rounded to øre, once.
+    """
+
+    kind: str
+    quantity: int | None
+    annual_rate: Decimal
+    amount: Decimal
+    explanation: str
+
+
+def _d(year: int, month: int) -> date:
+    return date(year, month, 1)
+
+
+# SPEC §4, in order. The data migration ships these rows; sources are in SHIPPED_RATE_SOURCES and
+# docs/rates.md (kept out of Rate so a snapshot from the database compares equal to these).
+SHIPPED_RATES: tuple[Rate, ...] = (
+    Rate(_d(2020, 1), MODEL_FLAT, Decimal("499")),
+    Rate(_d(2020, 5), MODEL_KNEKKPUNKT, Decimal("577"), knekkpunkt=1000, rate_over=Decimal("499")),
+    Rate(_d(2021, 7), MODEL_KNEKKPUNKT, Decimal("642"), knekkpunkt=1000, rate_over=Decimal("526")),
+    Rate(_d(2022, 1), MODEL_KNEKKPUNKT, Decimal("653"), knekkpunkt=1000, rate_over=Decimal("526")),
+    Rate(
+        _d(2022, 7),
+        MODEL_KNEKKPUNKT,
+        Decimal("675"),
+        knekkpunkt=1000,
+        rate_over=Decimal("544"),
+        paid_up_to=2500,
+    ),
+    Rate(_d(2023, 5), MODEL_PASIENTTILPASSET, Decimal("787.02"), status=STATUS_ESTIMAT),
+    Rate(_d(2023, 7), MODEL_PASIENTTILPASSET, Decimal("841.80")),
+    Rate(_d(2024, 7), MODEL_PASIENTTILPASSET, Decimal("861.16"), status=STATUS_ESTIMAT),
+)
+
+SHIPPED_RATE_SOURCES: dict[date, str] = {
+    _d(2020, 1): "Helfo: flat 499 fra 2019-07-01 (no.wikipedia «Percapitatilskudd»); jan.–apr. 2020 antatt",
+    _d(2020, 5): "Handlingsplan for allmennlegetjenesten; Helsedirektoratet, årsrapport 2021 kap. 4.3",
+    _d(2021, 7): "KS, «Resultat av takstoppgjøret for legene 2021»",
+    _d(2022, 1): "KS, «Resultat av takstoppgjøret for legene 2021»",
+    _d(2022, 7): "KS, «Resultat av takstoppgjøret for legene 2022»",
+    _d(2023, 5): "Anslag: 841,80 / 1,0696 (økningen på 6,96 % fra 2023-07-01 trukket tilbake)",
+    _d(2023, 7): "Helsedirektoratet, Allmennlegetjenesten årsrapport 2023 kap. 5.4 (nasjonalt gjennomsnitt)",
+    _d(2024, 7): "Anslag: 841,80 × 1,023 (Helfo: generell regulering 2,3 % fra 2024-07-01)",
+}
+
+
+# --- helpers ---------------------------------------------------------------------------------------------
+
+
+def _first_of_month(month: date) -> date:
+    return month.replace(day=1)
+
+
+def days_in_month(month: date) -> int:
+    return calendar.monthrange(month.year, month.month)[1]
+
+
+def _check_count(value: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} må være et heltall, ikke {type(value).__name__}: {value!r}")
+    if value < 0:
+        raise ValueError(f"{what} kan ikke være negativ ({value}).")
+    return value
+
+
+def _patients(n: int) -> str:
+    return f"{format_number_nb(n)} {'pasient' if n == 1 else 'pasienter'}"
+
+
+def _period(rate: Rate, month: date) -> tuple[int, int, str]:
+    """(multiplier, divisor, text) that turn an annual amount into this month's, by the row's method."""
+    if rate.method == METHOD_DAILY:
+        days = days_in_month(month)
+        return days, DAYS_PER_YEAR_DAILY, f"× {days} / {DAYS_PER_YEAR_DAILY}"
+    return 1, 12, "/ 12"
+
+
+def _per_patient_amount(rate: Rate, month: date, patients: int, annual: Decimal, weight: Decimal) -> Decimal:
+    """round(patients × annual × weight / 12) (or × days / 365), exact until one rounding (SPEC §5)."""
+    multiplier, divisor, _ = _period(rate, month)
+    return divide_and_round_kr(exact_product(patients, annual, weight, multiplier), divisor)
+
+
+def _behovsindeks(behovsindeks: Decimal | None) -> Decimal | None:
+    if behovsindeks is None:
+        return None
+    value = to_decimal(behovsindeks, what="behovsindeks")
+    if value <= 0:
+        raise ValueError(f"Behovsindeks må være større enn 0 ({value}).")
+    return value
+
+
+# --- rates -----------------------------------------------------------------------------------------------
+
+
+def rate_for_month(rates: Iterable[Rate], month: date) -> Rate:
+    """The row in force on the 1st of `month` (latest `valid_from` <= that day); it applies to the whole
+    month (SPEC §4). A mid-month `month` is read as its month. ValueError when no row is in force."""
+    first = _first_of_month(month)
+    in_force = [rate for rate in rates if rate.valid_from <= first]
+    if not in_force:
+        raise ValueError(f"Ingen basistilskuddsats gjelder for {format_month(first)}.")
+    return max(in_force, key=lambda rate: rate.valid_from)
+
+
+# --- basistilskudd ---------------------------------------------------------------------------------------
+
+
+def basis_lines(*, n: int, rate: Rate, month: date, behovsindeks: Decimal | None = None) -> list[Line]:
+    """The list's basistilskudd lines for one month (SPEC §5).
+
+    n is capped at `paid_up_to` when the row has one. Flat and pasienttilpasset rows give one `basis`
+    line, round(n × r × w / 12), w = behovsindeks only for pasienttilpasset (1 when absent). A
+    knekkpunkt row gives `basis_under` round(min(n, K) × r_u / 12) and, when n > K, `basis_over`
+    round((n − K) × r_o / 12). n = 0 and zero amounts give no line.
+    """
+    n = _check_count(n, "Antall pasienter")
+    w = _behovsindeks(behovsindeks)
+    if rate.model != MODEL_PASIENTTILPASSET:
+        w = None  # the weight belongs to the pasienttilpasset model only
+    paid = min(n, rate.paid_up_to) if rate.paid_up_to is not None else n
+    _, _, period_text = _period(rate, month)
+
+    lines: list[Line] = []
+    if rate.model == MODEL_KNEKKPUNKT:
+        k = rate.knekkpunkt
+        under, over = min(paid, k), max(paid - k, 0)
+        if under:
+            lines.append(
+                Line(
+                    KIND_BASIS_UNDER,
+                    under,
+                    rate.rate_under,
+                    _per_patient_amount(rate, month, under, rate.rate_under, Decimal(1)),
+                    f"{_patients(under)} × kr {format_rate(rate.rate_under)} {period_text} "
+                    f"(under knekkpunkt {format_number_nb(k)})",
+                )
+            )
+        if over:
+            lines.append(
+                Line(
+                    KIND_BASIS_OVER,
+                    over,
+                    rate.rate_over,
+                    _per_patient_amount(rate, month, over, rate.rate_over, Decimal(1)),
+                    f"{_patients(over)} over knekkpunkt {format_number_nb(k)} "
+                    f"× kr {format_rate(rate.rate_over)} {period_text}",
+                )
+            )
+    elif paid:
+        weight_text = f" × behovsindeks {format_number_nb(w, 4)}" if w is not None else ""
+        lines.append(
+            Line(
+                KIND_BASIS,
+                paid,
+                rate.rate_under,
+                _per_patient_amount(rate, month, paid, rate.rate_under, w if w is not None else Decimal(1)),
+                f"{_patients(paid)} × kr {format_rate(rate.rate_under)}{weight_text} {period_text}",
+            )
+        )
+
+    lines = [line for line in lines if line.amount != 0]
+    if lines and paid < n:
+        # The cap cuts the top patients, who are on the last line (over knekkpunkt, if any).
+        note = f" ({_patients(n)}, betalt opp til {format_number_nb(rate.paid_up_to)})"
+        lines[-1] = replace(lines[-1], explanation=lines[-1].explanation + note)
+    return lines
+
+
+# --- grunntilskudd ---------------------------------------------------------------------------------------
+
+
+def grunntilskudd_floor_amount(*, rate: Rate, month: date) -> Decimal:
+    """round(500 × r_u / 12): what a list with grunntilskudd gets in basis + grunntilskudd together.
+
+    Unweighted also under pasienttilpasset: SPEC §5 has no w here, and Hdir (årsrapport 2023 kap. 5.4)
+    names the national average rate as the basis for grunntilskudd (docs/rates.md).
+    """
+    return _per_patient_amount(rate, month, GRUNNTILSKUDD_FLOOR, rate.rate_under, Decimal(1))
+
+
+def _grunntilskudd_conditions_failed(n: int, listetak: int) -> list[str]:
+    failed = []
+    if n >= GRUNNTILSKUDD_FLOOR:
+        failed.append(f"listen har {_patients(n)}")
+    if listetak <= GRUNNTILSKUDD_FLOOR:
+        floor = format_number_nb(GRUNNTILSKUDD_FLOOR)
+        failed.append(f"listetaket er {format_number_nb(listetak)} (må være over {floor})")
+    return failed
+
+
+def _basis_total(basis: Sequence[Line]) -> Decimal:
+    return sum((line.amount for line in basis if line.kind in BASIS_KINDS), Decimal("0.00"))
+
+
+def grunntilskudd_line(
+    *,
+    n: int,
+    listetak: int,
+    rate: Rate,
+    month: date,
+    basis: Sequence[Line],
+) -> Line | None:
+    """The `grunntilskudd` line of a month a granted grunntilskudd covers (SPEC §5, §6), or None.
+
+    Pays only while n < 500 and that month's listetak > 500: quantity 500 − n, amount
+    round(500 × r_u / 12) − (the list's basis lines that month, as computed), if positive. Whether a
+    grant covers the month is the caller's question.
+    """
+    n = _check_count(n, "Antall pasienter")
+    listetak = _check_count(listetak, "Listetak")
+    if _grunntilskudd_conditions_failed(n, listetak):
+        return None
+    floor = grunntilskudd_floor_amount(rate=rate, month=month)
+    basis_total = _basis_total(basis)
+    amount = round_kr(floor - basis_total)
+    if amount <= 0:
+        return None
+    return Line(
+        KIND_GRUNNTILSKUDD,
+        GRUNNTILSKUDD_FLOOR - n,
+        rate.rate_under,
+        amount,
+        f"Grunntilskudd: listen betales som om den hadde {format_number_nb(GRUNNTILSKUDD_FLOOR)} pasienter "
+        f"({format_number_nb(n)} på listen): kr {format_number_nb(floor, 2)} − basistilskudd "
+        f"kr {format_number_nb(basis_total, 2)}",
+    )
+
+
+def grunntilskudd_reason_none(
+    *,
+    n: int | None,
+    listetak: int,
+    rate: Rate | None = None,
+    month: date | None = None,
+    basis: Sequence[Line] = (),
+) -> str | None:
+    """Why a month a grunntilskudd covers pays nothing (SPEC §6), e.g. "listen har 512 pasienter" or
+    "listetaket er 500 (må være over 500)"; None when it pays.
+
+    Given `rate`, `month` and `basis` it also names the rare case where the conditions hold but the
+    basis lines already reach the floor (pasienttilpasset with behovsindeks above 1).
+    """
+    if n is None:
+        return "mangler listetall"
+    n = _check_count(n, "Antall pasienter")
+    failed = _grunntilskudd_conditions_failed(n, _check_count(listetak, "Listetak"))
+    if failed:
+        return " og ".join(failed)
+    if rate is not None and month is not None:
+        if grunntilskudd_line(n=n, listetak=listetak, rate=rate, month=month, basis=basis) is None:
+            floor = grunntilskudd_floor_amount(rate=rate, month=month)
+            return (
+                f"basistilskuddet (kr {format_number_nb(_basis_total(basis), 2)}) er ikke lavere enn "
+                f"for {format_number_nb(GRUNNTILSKUDD_FLOOR)} pasienter (kr {format_number_nb(floor, 2)})"
+            )
+    return None
+
+
+# --- introduksjon and ALIS -------------------------------------------------------------------------------
+
+
+def days_covered(*, start: date, end: date | None, month: date) -> int:
+    """Days of `month` from `start` to `end`, both inclusive; `end` None = open-ended (SPEC §5)."""
+    first = _first_of_month(month)
+    last = first.replace(day=days_in_month(first))
+    from_day = max(start, first)
+    to_day = last if end is None else min(end, last)
+    return max((to_day - from_day).days + 1, 0)
+
+
+def prorated_line(*, kind: str, annual: Decimal, start: date, end: date | None, month: date) -> Line | None:
+    """An `introduksjon` or `alis` line: round(annual × days covered / (12 × days in month)) (SPEC §5).
+
+    None when the case covers no day of the month or the amount is zero.
+    """
+    if kind not in PRORATED_KINDS:
+        raise ValueError(f"Ukjent linjetype for dagsberegning: {kind!r}.")
+    annual = to_decimal(annual, what="årlig beløp")
+    if annual < 0:
+        raise ValueError(f"Årlig beløp kan ikke være negativt ({annual}).")
+    days = days_covered(start=start, end=end, month=month)
+    if not days:
+        return None
+    month_days = days_in_month(month)
+    amount = divide_and_round_kr(exact_product(annual, days), 12 * month_days)
+    if amount == 0:
+        return None
+    return Line(
+        kind,
+        days,
+        annual,
+        amount,
+        f"{days} av {month_days} dager × kr {format_rate(annual)} / 12",
+    )
+
+
+# --- corrections and the month -------------------------------------------------------------------------
+
+
+def correction_amount(*, new: Decimal, closed: Decimal, booked: Decimal) -> Decimal:
+    """The `korreksjon` to book for a closed month: new − (closed + already booked) (SPEC §5)."""
+    return round_kr(to_decimal(new) - (to_decimal(closed) + to_decimal(booked)))
+
+
+def month_lines(
+    *,
+    n: int | None,
+    listetak: int,
+    rate: Rate,
+    month: date,
+    behovsindeks: Decimal | None = None,
+    grunntilskudd_covers: bool,
+) -> list[Line]:
+    """A list's computed lines for a month: basis lines, then grunntilskudd when a grant covers the
+    month (SPEC §5). [] when the list has no count ("mangler listetall")."""
+    if n is None:
+        return []
+    lines = basis_lines(n=n, rate=rate, month=month, behovsindeks=behovsindeks)
+    if grunntilskudd_covers:
+        top_up = grunntilskudd_line(n=n, listetak=listetak, rate=rate, month=month, basis=lines)
+        if top_up is not None:
+            lines.append(top_up)
+    return lines
