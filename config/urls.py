@@ -17,6 +17,7 @@ urlpatterns = [
     path("konto/logg-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("", include("practices.urls")),
 ]
 
 handler403 = "config.views.permission_denied"

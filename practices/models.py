@@ -14,7 +14,8 @@ hpr_digits = RegexValidator(r"^\d{1,9}$", _("HPR-nummer består av 1–9 sifre."
 
 def validate_orgnr(value):
     if not orgnr.is_valid(value or ""):
-        raise ValidationError(_("Organisasjonsnummeret %(value)s er ugyldig (ni sifre med gyldig kontrollsiffer)."),
+        raise ValidationError(_("Organisasjonsnummeret %(value)s er ugyldig: det må ha ni sifre med riktig "
+                                "kontrollsiffer (det siste sifferet)."),
                               params={"value": value})
 
 

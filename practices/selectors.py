@@ -50,3 +50,57 @@ def doctors_for(user) -> QuerySet[Doctor]:
     if user.is_superuser:
         return Doctor.objects.all()
     return Doctor.objects.filter(holdings__patient_list__municipality__in=municipalities_for(user)).distinct()
+
+
+def list_table(user, *, municipality=None) -> QuerySet[PatientList]:
+    """Lists with their latest count, its month, the current holder and the fill ratio — one query."""
+    from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Subquery
+    from django.db.models.functions import Cast, NullIf, Round
+
+    from .models import ListCount, ListHolder
+
+    latest = ListCount.objects.filter(patient_list=OuterRef("pk")).order_by("-month")
+    holder = ListHolder.objects.filter(patient_list=OuterRef("pk")).order_by("-from_month")
+    queryset = lists_for(user).select_related("municipality", "practice")
+    if municipality is not None:
+        queryset = queryset.filter(municipality=municipality)
+    return queryset.annotate(
+        latest_count=Subquery(latest.values("antall_pasienter")[:1]),
+        latest_month=Subquery(latest.values("month")[:1]),
+        holder_name=Subquery(holder.values("doctor__name")[:1]),
+        holder_driftsform=Subquery(holder.values("driftsform")[:1]),
+        fill_ratio=Round(ExpressionWrapper(
+            Cast(F("latest_count"), DecimalField(max_digits=10, decimal_places=4)) * 100
+            / NullIf(F("listetak"), 0),
+            output_field=DecimalField(max_digits=10, decimal_places=1),
+        ), 1),
+    )
+
+
+def list_detail(user, pk) -> PatientList:
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(lists_for(user).select_related("municipality", "practice"), pk=pk)
+
+
+def list_counts(patient_list):
+    return patient_list.counts.order_by("month")
+
+
+def list_holders(patient_list):
+    return patient_list.holders.select_related("doctor").order_by("-from_month")
+
+
+def import_jobs_for(user) -> QuerySet:
+    """Imports the user may see: their own, and those whose rows all lie in the user's municipalities."""
+    from django.db.models import Q
+
+    from .models import ImportJob
+
+    if user.is_superuser:
+        return ImportJob.objects.all()
+    mine = municipalities_for(user)
+    foreign = ImportJob.objects.filter(municipalities__in=Municipality.objects.exclude(pk__in=mine))
+    return ImportJob.objects.filter(
+        Q(user=user) | (Q(municipalities__in=mine) & ~Q(pk__in=foreign.values("pk")))
+    ).distinct()

@@ -56,6 +56,13 @@ def _require_postgres_marker(request):
         service_missing("this test needs PostgreSQL (DATABASE_URL=postgres://…)")
 
 
+def subprocess_env(**extra) -> dict:
+    """Environment for a `manage.py` child process that must see the test database (PostgreSQL only)."""
+    db = settings.DATABASES["default"]
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return {**os.environ, "DATABASE_URL": url, "CONN_MAX_AGE": "0", **extra}
+
+
 # --- roles ------------------------------------------------------------------------------------------------
 
 
@@ -126,19 +133,14 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     from config.celery import app
 
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    db = settings.DATABASES["default"]
-    database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
+    env = subprocess_env(**{
         "CELERY_BROKER_URL": broker,
         "CELERY_RESULT_BACKEND": broker,
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "DEBUG": "0",
         "SECRET_KEY": "test-worker-key",
         "MEDIA_ROOT": str(ARTIFACTS / "worker-media"),
-        "CONN_MAX_AGE": "0",
-    }
+    })
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "celery-worker.log", "w")  # noqa: SIM115 - closed at session end
     process = subprocess.Popen(

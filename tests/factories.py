@@ -23,9 +23,9 @@ def valid_orgnr(n: int) -> str:
     """A valid organisasjonsnummer built from a sequence number (mod-11 check digit)."""
     for base in range(n, n + 1000):
         body = f"9{base:07d}"[:8]
-        check = orgnr.calc_check_digit(body)
-        if check.isdigit():
-            return body + check
+        for digit in "0123456789":
+            if orgnr.is_valid(body + digit):
+                return body + digit
     raise ValueError(n)
 
 

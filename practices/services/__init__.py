@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from .models import Membership, Municipality
+from practices.models import Membership, Municipality
 
 
 @transaction.atomic
@@ -19,3 +19,15 @@ def user_upsert(*, username: str, password: str, superuser: bool = False,
     if municipality is not None and role:
         Membership.objects.get_or_create(user=user, municipality=municipality, role=role)
     return user, created
+
+
+@transaction.atomic
+def record_save(*, instance, user, municipality=None):
+    """Save a practice, list or doctor edited in a form, after the permission check; history records who."""
+    from practices.permissions import can_administer, require
+
+    if municipality is not None:
+        require(can_administer(user, municipality))
+    instance.full_clean()
+    instance.save()
+    return instance

@@ -1,0 +1,85 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Doctor, PatientList, Practice, Role
+from .selectors import municipalities_for
+
+
+class _CrispyModelForm(forms.ModelForm):
+    submit_label = _("Lagre")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", self.submit_label))
+
+
+class OrgnrField(forms.CharField):
+    """Accepts `961 793 386` as people write it; validated without the spaces."""
+
+    def to_python(self, value):
+        return super().to_python(value).replace(" ", "")
+
+
+class PracticeForm(_CrispyModelForm):
+    class Meta:
+        model = Practice
+        fields = ["organisasjonsnummer", "name", "municipality", "address"]
+        field_classes = {"organisasjonsnummer": OrgnrField}
+        help_texts = {"organisasjonsnummer": _("Ni sifre; mellomrom fjernes.")}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["municipality"].queryset = municipalities_for(user, roles=[Role.ADMINISTRATOR])
+
+
+class PatientListForm(_CrispyModelForm):
+    class Meta:
+        model = PatientList
+        fields = ["municipality", "listenummer", "practice", "listetak", "active_from", "active_to"]
+        widgets = {"active_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                   "active_to": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        help_texts = {"listetak": _("Største antall pasienter på listen (0–2 500).")}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        municipalities = municipalities_for(user, roles=[Role.ADMINISTRATOR])
+        self.fields["municipality"].queryset = municipalities
+        self.fields["practice"].queryset = Practice.objects.filter(municipality__in=municipalities)
+
+    def clean(self):
+        cleaned = super().clean()
+        practice, municipality = cleaned.get("practice"), cleaned.get("municipality")
+        if practice and municipality and practice.municipality_id != municipality.pk:
+            self.add_error("practice", _("Legekontoret ligger ikke i den valgte kommunen."))
+        start, end = cleaned.get("active_from"), cleaned.get("active_to")
+        if start and end and end < start:
+            self.add_error("active_to", _("Sluttdatoen kan ikke være før startdatoen."))
+        return cleaned
+
+
+class DoctorForm(_CrispyModelForm):
+    class Meta:
+        model = Doctor
+        fields = ["hpr_nummer", "name", "specialist_general_practice", "specialist_since"]
+        widgets = {"specialist_since": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("specialist_since") and not cleaned.get("specialist_general_practice"):
+            self.add_error("specialist_since", _("Datoen gjelder bare for spesialister i allmennmedisin."))
+        return cleaned
+
+
+class ImportForm(forms.Form):
+    # An empty file is accepted here so that the import service rejects it with its own message and logs it.
+    file = forms.FileField(label=_("CSV-fil med listetall"), allow_empty_file=True,
+                           help_text=_("Semikolon, komma eller tabulator; UTF-8 eller Windows-1252 (Excel). "
+                                       "Høyst 20 MB."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", _("Last opp og kontroller")))

@@ -1,0 +1,92 @@
+"""Upload → preview → confirm → progress → log (SPEC.md §9)."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from config.progress import get_progress
+
+from .forms import ImportForm
+from .models import ImportJob, Role
+from .permissions import require
+from .selectors import import_jobs_for, municipalities_for
+from .services.list_import import import_confirm, import_upload
+
+
+def can_import(user):
+    if municipalities_for(user, roles=[Role.ADMINISTRATOR]).exists():
+        return True, ""
+    return False, _("Bare kommuneadministratorer kan importere listetall.")
+
+
+@login_required
+def import_index(request):
+    allowed, reason = can_import(request.user)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        require((allowed, reason))
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            data = upload.read(settings.IMPORT_MAX_BYTES + 1)
+            job = import_upload(user=request.user, data=data, filename=upload.name, source="web")
+            return redirect("practices:import_detail", pk=job.pk)
+    jobs = import_jobs_for(request.user).select_related("user").order_by("-created_at")[:50]
+    return render(request, "practices/import_index.html", {
+        "form": form, "jobs": jobs, "can_import": allowed, "reason": reason,
+    })
+
+
+def _job(request, pk):
+    return get_object_or_404(import_jobs_for(request.user).select_related("user"), pk=pk)
+
+
+@login_required
+def import_detail(request, pk):
+    job = _job(request, pk)
+    return render(request, "practices/import_detail.html", {
+        "job": job, "progress": _progress(job), "can_confirm": job.user_id == request.user.pk,
+        "errors": job.errors[:500], "more_errors": max(0, len(job.errors) - 500),
+    })
+
+
+@login_required
+@require_POST
+def import_confirm_view(request, pk):
+    job = _job(request, pk)
+    if job.user_id != request.user.pk:
+        require((False, _("Bare den som lastet opp filen kan bekrefte importen.")))
+    job = import_confirm(job=job, user=request.user)
+    if job.status == ImportJob.Status.DONE:
+        messages.success(request, _("Importen er fullført."))
+    return redirect("practices:import_detail", pk=job.pk)
+
+
+def _progress(job):
+    if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
+        return 100
+    return get_progress("import", job.pk, job.progress)
+
+
+@login_required
+def import_progress(request, pk):
+    """Polled by htmx every second; reloads the page when the import has finished."""
+    job = _job(request, pk)
+    if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "practices/_import_progress.html", {"job": job, "progress": _progress(job)})
+
+
+@login_required
+def import_download(request, pk):
+    """The original file, only to users who may see the import (never served from MEDIA_ROOT directly)."""
+    job = _job(request, pk)
+    if not job.file:
+        raise Http404
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.filename or f"import-{job.pk}.csv",
+                        content_type="text/csv")

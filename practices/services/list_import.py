@@ -1,0 +1,460 @@
+"""The one write path for list data: browser, CLI and API all come here (SPEC.md §9).
+
+parse (practices.importing, pure) → plan (set-based diff against the database, a constant number of
+queries) → apply (bulk writes in one transaction). One invalid row means nothing is written; every upload
+is kept as an ImportJob with its report, which is also the audit record of the counts.
+"""
+
+import bisect
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from config.months import format_month
+from config.progress import set_progress
+from practices import importing
+from practices.importing import Context, FileRejected, ListRow, ParseResult
+from practices.models import (
+    Doctor,
+    Driftsform,
+    ImportJob,
+    ListCount,
+    ListHolder,
+    Municipality,
+    PatientList,
+    Practice,
+    Role,
+)
+from practices.selectors import municipalities_for
+
+logger = logging.getLogger(__name__)
+BATCH = 5000
+SAMPLE_SIZE = 20
+ASYNC_THRESHOLD = 1000  # SPEC.md §9: files over 1,000 rows run in a Celery task
+
+
+# --- context ----------------------------------------------------------------------------------------------
+
+
+def import_context(user=None) -> Context:
+    """Valid municipalities, the renumbering table and (for a user) where they may import."""
+    names = dict(Municipality.objects.values_list("kommunenummer", "name"))
+    allowed = None
+    if user is not None:
+        allowed = frozenset(
+            municipalities_for(user, roles=[Role.ADMINISTRATOR]).values_list("kommunenummer", flat=True)
+        ) if not user.is_superuser else None
+    return Context(municipalities=frozenset(names), renumbering=_renumbering(), allowed=allowed, names=names)
+
+
+_RENUMBERING = None
+
+
+def _renumbering():
+    global _RENUMBERING
+    if _RENUMBERING is None:
+        _RENUMBERING = importing.load_renumbering()
+    return _RENUMBERING
+
+
+# --- plan -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Holder:
+    from_month: date
+    hpr: str | None
+    driftsform: str
+    avtale_fra: date | None
+    pk: int | None = None
+    dirty: bool = False
+
+
+@dataclass
+class Plan:
+    """What an import would write. Counts are per data row: opprettet + endret + uendret = rows."""
+
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    sample: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    months: set = field(default_factory=set)  # (kommunenummer, month) whose counts change
+    practices_new: list = field(default_factory=list)
+    practices_changed: list = field(default_factory=list)
+    doctors_new: list = field(default_factory=list)
+    doctors_changed: list = field(default_factory=list)
+    lists_new: list = field(default_factory=list)  # (kommunenummer, listenummer, orgnr, listetak)
+    lists_changed: list = field(default_factory=list)  # (PatientList, orgnr, listetak)
+    holders: dict = field(default_factory=dict)  # (knr, listenummer) -> [_Holder]
+    counts: list = field(default_factory=list)  # ListRow to upsert
+
+
+def _latest_rows(rows, key):
+    """The row with the latest month per key (ties: the later row in the file) — it carries current values."""
+    latest = {}
+    for row in rows:
+        k = key(row)
+        if k not in latest or row.maaned >= latest[k].maaned:
+            latest[k] = row
+    return latest
+
+
+def plan_import(rows: list[ListRow]) -> Plan:
+    """Diff valid rows against the database in a constant number of queries."""
+    plan = Plan()
+    if not rows:
+        return plan
+    municipality_ids = dict(Municipality.objects.values_list("kommunenummer", "id"))
+
+    practice_rows = _latest_rows(rows, lambda r: r.organisasjonsnummer)
+    stored_practices = {p.organisasjonsnummer: p for p in Practice.objects.filter(
+        organisasjonsnummer__in=practice_rows)}
+    changed_practices = set()
+    for orgnr, row in practice_rows.items():
+        practice = stored_practices.get(orgnr)
+        municipality_id = municipality_ids[row.kommunenummer]
+        if practice is None:
+            plan.practices_new.append(Practice(organisasjonsnummer=orgnr, name=row.legekontor,
+                                               municipality_id=municipality_id))
+        elif (practice.name, practice.municipality_id) != (row.legekontor, municipality_id):
+            practice.name, practice.municipality_id = row.legekontor, municipality_id
+            plan.practices_changed.append(practice)
+            changed_practices.add(orgnr)
+
+    doctor_rows = _latest_rows([r for r in rows if r.hpr_nummer], lambda r: r.hpr_nummer)
+    stored_doctors = {d.hpr_nummer: d for d in Doctor.objects.filter(hpr_nummer__in=doctor_rows)}
+    changed_doctors = set()
+    for hpr, row in doctor_rows.items():
+        doctor = stored_doctors.get(hpr)
+        if doctor is None:
+            plan.doctors_new.append(Doctor(hpr_nummer=hpr, name=row.lege_navn))
+        elif doctor.name != row.lege_navn:
+            doctor.name = row.lege_navn
+            plan.doctors_changed.append(doctor)
+            changed_doctors.add(hpr)
+
+    list_rows = _latest_rows(rows, lambda r: (r.kommunenummer, r.listenummer))
+    stored_lists = {
+        (pl.municipality.kommunenummer, pl.listenummer): pl
+        for pl in PatientList.objects.select_related("municipality", "practice").filter(
+            municipality__kommunenummer__in={k for k, _ in list_rows}, listenummer__in={n for _, n in list_rows})
+    }
+    stored_lists = {key: pl for key, pl in stored_lists.items() if key in list_rows}
+    list_ids = [pl.pk for pl in stored_lists.values()]
+    latest_count_month = dict(
+        ListCount.objects.filter(patient_list_id__in=list_ids).order_by().values("patient_list_id")
+        .annotate(latest=Max("month"))
+        .values_list("patient_list_id", "latest")
+    )
+    changed_lists = set()
+    for key, row in list_rows.items():
+        patient_list = stored_lists.get(key)
+        if patient_list is None:
+            plan.lists_new.append((key[0], key[1], row.organisasjonsnummer, row.listetak))
+            continue
+        latest = latest_count_month.get(patient_list.pk)
+        listetak = row.listetak if latest is None or row.maaned >= latest else patient_list.listetak
+        if (patient_list.practice.organisasjonsnummer, patient_list.listetak) != (row.organisasjonsnummer, listetak):
+            plan.lists_changed.append((patient_list, row.organisasjonsnummer, listetak))
+            changed_lists.add(key)
+
+    # Holder timelines: existing rows, then the file's months in order; a new row only on a change.
+    timelines: dict = {key: [] for key in list_rows}
+    by_id = {pl.pk: key for key, pl in stored_lists.items()}
+    for holder in ListHolder.objects.filter(patient_list_id__in=list_ids).select_related("doctor").order_by(
+            "from_month"):
+        timelines[by_id[holder.patient_list_id]].append(_Holder(
+            holder.from_month, holder.doctor.hpr_nummer if holder.doctor else None, holder.driftsform,
+            holder.avtale_fra, pk=holder.pk))
+    holder_changed_rows = set()
+    for row in sorted(rows, key=lambda r: r.maaned):
+        if _apply_holder(timelines[(row.kommunenummer, row.listenummer)], row):
+            holder_changed_rows.add(row.row)
+    plan.holders = timelines
+
+    stored_counts = {
+        (c.patient_list_id, c.month): c
+        for c in ListCount.objects.filter(patient_list_id__in=list_ids, month__in={r.maaned for r in rows})
+    }
+    for row in rows:
+        key = (row.kommunenummer, row.listenummer)
+        patient_list = stored_lists.get(key)
+        count = stored_counts.get((patient_list.pk, row.maaned)) if patient_list else None
+        behovsindeks = row.behovsindeks if row.behovsindeks is not None else (count.behovsindeks if count else None)
+        if count is None:
+            plan.created += 1
+            plan.counts.append(row)
+            plan.months.add((row.kommunenummer, row.maaned))
+            continue
+        count_changed = (count.antall_pasienter, count.listetak, count.behovsindeks) != (
+            row.antall_pasienter, row.listetak, behovsindeks)
+        if count_changed:
+            plan.counts.append(row)
+            plan.months.add((row.kommunenummer, row.maaned))
+        if (count_changed or row.row in holder_changed_rows or row.organisasjonsnummer in changed_practices
+                or row.hpr_nummer in changed_doctors or key in changed_lists):
+            plan.changed += 1
+            if len(plan.sample) < SAMPLE_SIZE:
+                plan.sample.append(_sample(row, count))
+        else:
+            plan.unchanged += 1
+    return plan
+
+
+def _apply_holder(timeline: list[_Holder], row: ListRow) -> bool:
+    """Make the timeline say who holds the list in row.maaned; True if that changes a stored value."""
+    hpr = row.hpr_nummer or None
+    index = bisect.bisect_right([h.from_month for h in timeline], row.maaned) - 1
+    current = timeline[index] if index >= 0 else None
+    driftsform = row.driftsform
+    if driftsform is None:  # unchanged for the same holder, næringsdrivende for a new one (SPEC.md §9)
+        driftsform = current.driftsform if current and current.hpr == hpr else Driftsform.NAERINGSDRIVENDE
+    if current and (current.hpr, current.driftsform) == (hpr, driftsform):
+        if row.avtale_fra and current.avtale_fra != row.avtale_fra:
+            current.avtale_fra, current.dirty = row.avtale_fra, True
+            return True
+        return False
+    if current and current.from_month == row.maaned:
+        current.hpr, current.driftsform, current.dirty = hpr, driftsform, True
+        current.avtale_fra = row.avtale_fra
+    else:
+        timeline.insert(index + 1, _Holder(row.maaned, hpr, driftsform, row.avtale_fra, dirty=True))
+    return True
+
+
+def _sample(row: ListRow, count) -> dict:
+    return {
+        "rad": row.row, "kommunenummer": row.kommunenummer, "listenummer": row.listenummer,
+        "maaned": format_month(row.maaned), "lege": row.lege_navn or "ubesatt",
+        "antall_pasienter": row.antall_pasienter, "for": count.antall_pasienter if count else None,
+        "listetak": row.listetak,
+    }
+
+
+# --- apply ------------------------------------------------------------------------------------------------
+
+
+def _apply(plan: Plan, job: ImportJob, user) -> None:
+    """Write the plan with bulk operations; caller holds the transaction."""
+    history_user = user if user and user.is_authenticated else None
+    reason = f"Import {job.pk}"
+    bulk_create_with_history(plan.practices_new, Practice, batch_size=BATCH, default_user=history_user,
+                             default_change_reason=reason)
+    bulk_update_with_history(plan.practices_changed, Practice, ["name", "municipality"], batch_size=BATCH,
+                             default_user=history_user, default_change_reason=reason)
+    bulk_create_with_history(plan.doctors_new, Doctor, batch_size=BATCH, default_user=history_user,
+                             default_change_reason=reason)
+    bulk_update_with_history(plan.doctors_changed, Doctor, ["name"], batch_size=BATCH,
+                             default_user=history_user, default_change_reason=reason)
+    set_progress("import", job.pk, 30)
+
+    keys_needed = set(plan.holders)
+    orgnrs = {o for *_, o, _ in plan.lists_new} | {o for _, o, _ in plan.lists_changed}
+    practice_ids = dict(Practice.objects.filter(organisasjonsnummer__in=orgnrs).values_list(
+        "organisasjonsnummer", "id"))
+    municipality_ids = dict(Municipality.objects.values_list("kommunenummer", "id"))
+    new_lists = [PatientList(municipality_id=municipality_ids[knr], listenummer=nr, practice_id=practice_ids[o],
+                             listetak=tak) for knr, nr, o, tak in plan.lists_new]
+    bulk_create_with_history(new_lists, PatientList, batch_size=BATCH, default_user=history_user,
+                             default_change_reason=reason)
+    for patient_list, orgnr, listetak in plan.lists_changed:
+        patient_list.practice_id, patient_list.listetak = practice_ids[orgnr], listetak
+    bulk_update_with_history([pl for pl, *_ in plan.lists_changed], PatientList, ["practice", "listetak"],
+                             batch_size=BATCH, default_user=history_user, default_change_reason=reason)
+    list_ids = {
+        (knr, nr): pk for knr, nr, pk in PatientList.objects.filter(
+            municipality__kommunenummer__in={k for k, _ in keys_needed},
+            listenummer__in={n for _, n in keys_needed}).values_list("municipality__kommunenummer",
+                                                                      "listenummer", "id")
+    }
+    set_progress("import", job.pk, 45)
+
+    doctor_ids = dict(Doctor.objects.filter(
+        hpr_nummer__in={h.hpr for t in plan.holders.values() for h in t if h.hpr and h.dirty}
+    ).values_list("hpr_nummer", "id"))
+    new_holders, changed_holders = [], []
+    for key, timeline in plan.holders.items():
+        for h in timeline:
+            if not h.dirty:
+                continue
+            holder = ListHolder(pk=h.pk, patient_list_id=list_ids[key], from_month=h.from_month,
+                                doctor_id=doctor_ids.get(h.hpr) if h.hpr else None, driftsform=h.driftsform,
+                                avtale_fra=h.avtale_fra)
+            (changed_holders if h.pk else new_holders).append(holder)
+    bulk_create_with_history(new_holders, ListHolder, batch_size=BATCH, default_user=history_user,
+                             default_change_reason=reason)
+    bulk_update_with_history(changed_holders, ListHolder, ["doctor", "driftsform", "avtale_fra"],
+                             batch_size=BATCH, default_user=history_user, default_change_reason=reason)
+    set_progress("import", job.pk, 55)
+
+    counts = [
+        ListCount(patient_list_id=list_ids[(r.kommunenummer, r.listenummer)], month=r.maaned,
+                  antall_pasienter=r.antall_pasienter, listetak=r.listetak, behovsindeks=r.behovsindeks,
+                  import_job=job)
+        for r in plan.counts
+    ]
+    with_index = [c for c in counts if c.behovsindeks is not None]
+    without_index = [c for c in counts if c.behovsindeks is None]  # an empty behovsindeks keeps the stored one
+    done = 0
+    for batch_rows, fields in ((with_index, ["antall_pasienter", "listetak", "behovsindeks", "import_job"]),
+                               (without_index, ["antall_pasienter", "listetak", "import_job"])):
+        for start in range(0, len(batch_rows), BATCH):
+            ListCount.objects.bulk_create(batch_rows[start:start + BATCH], update_conflicts=True,
+                                          unique_fields=["patient_list", "month"], update_fields=fields)
+            done += len(batch_rows[start:start + BATCH])
+            set_progress("import", job.pk, 55 + 40 * done // max(1, len(counts)))
+
+
+# --- the flow ---------------------------------------------------------------------------------------------
+
+
+def _parse(job: ImportJob, data: bytes, context: Context, records=None) -> ParseResult:
+    if records is not None:
+        return importing.parse_list_records(records, context)
+    return importing.parse_list_file(data, context)
+
+
+def format_error(error: dict) -> str:
+    """`Rad 5, kolonne antall_pasienter: …` (SPEC.md §9), from an ImportJob's stored error."""
+    where = f"Rad {error['rad']}, kolonne {error['kolonne']}" if error.get("kolonne") else f"Rad {error['rad']}"
+    return f"{where}: {error['melding']}"
+
+
+def _record_failure(job: ImportJob, *, errors=None, message="") -> ImportJob:
+    job.status = ImportJob.Status.FAILED
+    job.errors = [{"rad": e.row, "kolonne": e.column, "melding": e.message} for e in (errors or [])]
+    job.message = message
+    job.finished_at = timezone.now()
+    job.save()
+    return job
+
+
+def _municipalities_in(rows) -> list[int]:
+    return list(Municipality.objects.filter(kommunenummer__in={r.kommunenummer for r in rows}).values_list(
+        "id", flat=True))
+
+
+@transaction.atomic
+def import_upload(*, user, data: bytes, filename: str, source: str = "web", records=None) -> ImportJob:
+    """Keep the upload as an ImportJob and check it: a preview (nothing written) or a failed job with
+    every error. `records` (the API's JSON rows) replaces the file."""
+    job = ImportJob(user=user if user and user.is_authenticated else None, source=source,
+                    filename=filename[:255], dry_run=True)
+    job.save()
+    if len(data) > settings.IMPORT_MAX_BYTES:  # not stored: the log keeps the name, size and message
+        return _record_failure(job, message=f"Filen er for stor ({len(data) / 1024 / 1024:.1f} MB). "
+                                            "Største tillatte filstørrelse er 20 MB. Del den opp og prøv igjen.")
+    if records is None:
+        job.file.save(f"{job.pk}.csv", ContentFile(data), save=True)
+    context = import_context(user)
+    try:
+        result = _parse(job, data, context, records)
+    except FileRejected as rejected:
+        return _record_failure(job, message=str(rejected))
+    job.data_rows = result.data_rows
+    job.warnings = list(result.warnings)
+    if not result.ok:
+        return _record_failure(job, errors=result.errors)
+    plan = plan_import(result.rows)
+    job.created, job.changed, job.unchanged = plan.created, plan.changed, plan.unchanged
+    job.changed_sample = plan.sample
+    job.months = sorted({format_month(m) for _, m in plan.months})
+    job.status = ImportJob.Status.PREVIEW
+    job.save()
+    job.municipalities.set(_municipalities_in(result.rows))
+    return job
+
+
+def import_confirm(*, job: ImportJob, user) -> ImportJob:
+    """Run a previewed import: large files in a Celery task, small ones now (SPEC.md §9)."""
+    if job.status != ImportJob.Status.PREVIEW:
+        return job
+    job.status = ImportJob.Status.QUEUED
+    job.save(update_fields=["status"])
+    if job.data_rows > ASYNC_THRESHOLD and not settings.CELERY_TASK_ALWAYS_EAGER:
+        from practices.tasks import run_import
+
+        transaction.on_commit(lambda: run_import.delay(job.pk))
+        return job
+    return import_run(job_id=job.pk)
+
+
+def import_run(*, job_id: int, records=None) -> ImportJob:
+    """Parse again (the database may have changed since the preview), plan and write, all or nothing.
+    Idempotent: a job that is already done or failed is left alone (tasks may be delivered twice)."""
+    job = ImportJob.objects.select_related("user").get(pk=job_id)
+    if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
+        return job
+    job.status = ImportJob.Status.RUNNING
+    job.save(update_fields=["status"])
+    set_progress("import", job.pk, 5)
+    data = b"" if records is not None else _read(job)
+    try:
+        result = _parse(job, data, import_context(job.user), records)
+    except FileRejected as rejected:
+        return _record_failure(job, message=str(rejected))
+    if not result.ok:
+        return _record_failure(job, errors=result.errors)
+    set_progress("import", job.pk, 15)
+    try:
+        with transaction.atomic():
+            job = ImportJob.objects.select_for_update().get(pk=job_id)
+            if job.status != ImportJob.Status.RUNNING:
+                return job
+            plan = plan_import(result.rows)
+            set_progress("import", job.pk, 25)
+            _apply(plan, job, job.user)
+            job.created, job.changed, job.unchanged = plan.created, plan.changed, plan.unchanged
+            job.changed_sample = plan.sample
+            job.warnings = list(result.warnings)
+            job.months = sorted({format_month(m) for _, m in plan.months})
+            job.data_rows = result.data_rows
+            job.status = ImportJob.Status.DONE
+            job.dry_run = False
+            job.progress = 100
+            job.finished_at = timezone.now()
+            job.save()
+            job.municipalities.set(_municipalities_in(result.rows))
+            _after_import(plan)
+    except Exception:
+        logger.exception("import %s failed", job_id)
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED, finished_at=timezone.now(),
+            message="Importen stoppet på grunn av en intern feil. Ingenting er lagret. Prøv igjen, eller "
+                    "kontakt brukerstøtte.")
+        raise
+    set_progress("import", job.pk, 100)
+    return job
+
+
+def _after_import(plan: Plan) -> None:
+    """Hook for what must follow a committed import (payments recompute, SPEC.md §8)."""
+    from practices.signals import list_counts_changed
+
+    if plan.months:
+        keys = sorted(plan.months)
+        transaction.on_commit(lambda: list_counts_changed.send(sender=ImportJob, months=keys))
+
+
+def _read(job: ImportJob) -> bytes:
+    with job.file.open("rb") as handle:
+        return handle.read()
+
+
+def import_file(*, user, data: bytes, filename: str, dry_run: bool, source: str = "cli",
+                records=None) -> ImportJob:
+    """Check and (unless dry_run) run an import in one call (CLI, API)."""
+    job = import_upload(user=user, data=data, filename=filename, source=source, records=records)
+    if dry_run or job.status == ImportJob.Status.FAILED:
+        return job
+    job.status = ImportJob.Status.RUNNING
+    job.save(update_fields=["status"])
+    return import_run(job_id=job.pk, records=records)

@@ -1,0 +1,56 @@
+"""Template filters for money, numbers and months in Norwegian formats (SPEC.md §11)."""
+
+from django import template
+from django.utils.html import format_html
+from django.utils.http import urlencode
+
+from config import money
+from config.months import format_month, month_label
+
+register = template.Library()
+
+
+@register.filter
+def kr(value):
+    """Decimal → `1 234,50 kr`."""
+    return "" if value is None else money.format_kr(value)
+
+
+@register.filter
+def nb(value, decimals=0):
+    """A number with a no-break space between thousands: `1 234`."""
+    return "" if value is None else money.format_number_nb(value, int(decimals))
+
+
+@register.filter
+def month(value):
+    """date → `2020-05`."""
+    return "" if value is None else format_month(value)
+
+
+@register.filter
+def monthname(value):
+    """date → `mai 2020`."""
+    return "" if value is None else month_label(value)
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context, key, label, css=""):
+    """A column header that sorts the table by `key` (click again for descending)."""
+    request = context["request"]
+    current = context.get("sort", "")
+    descending = current == key
+    params = request.GET.copy()
+    params["sorter"] = f"-{key}" if descending else key
+    params.pop("side", None)
+    arrow = " ▲" if current == key else " ▼" if current == f"-{key}" else ""
+    aria = "ascending" if current == key else "descending" if current == f"-{key}" else "none"
+    return format_html('<th scope="col" class="{}" aria-sort="{}"><a href="?{}">{}{}</a></th>', css, aria,
+                       urlencode(params), label, arrow)
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context, number):
+    params = context["request"].GET.copy()
+    params["side"] = number
+    return "?" + urlencode(params)

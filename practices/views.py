@@ -1,0 +1,159 @@
+"""Thin views for practices, lists and doctors (SPEC.md §11); import views are in import_views.py."""
+
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from config.months import format_month
+
+from .forms import DoctorForm, PatientListForm, PracticeForm
+from .models import Role
+from .permissions import can_administer, require
+from .selectors import (
+    doctors_for,
+    list_counts,
+    list_holders,
+    list_table,
+    municipalities_for,
+    practices_for,
+)
+from .selectors import (
+    list_detail as select_list,
+)
+from .services import record_save
+
+PAGE_SIZE = 50
+LIST_SORTS = {
+    "listenummer": "listenummer", "legekontor": "practice__name", "lege": "holder_name",
+    "pasienter": "latest_count", "listetak": "listetak", "fyllingsgrad": "fill_ratio",
+}
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("side"))
+
+
+def _sorted(request, queryset, sorts, default):
+    key = request.GET.get("sorter", default)
+    field = sorts.get(key.lstrip("-"), sorts[default])
+    return queryset.order_by(("-" if key.startswith("-") else "") + field, "pk"), key
+
+
+@login_required
+def list_index(request):
+    queryset = list_table(request.user, municipality=request.municipality)
+    search = request.GET.get("q", "").strip()
+    if search:
+        queryset = queryset.filter(Q(listenummer__icontains=search) | Q(practice__name__icontains=search)
+                                   | Q(holders__doctor__name__icontains=search)).distinct()
+    if request.GET.get("ubesatt"):
+        queryset = queryset.filter(holder_driftsform="ubesatt")
+    queryset, sort = _sorted(request, queryset, LIST_SORTS, "listenummer")
+    can_edit = request.municipality and can_administer(request.user, request.municipality)[0]
+    return render(request, "practices/list_index.html", {
+        "page": _page(request, queryset), "sort": sort, "q": search, "can_edit": can_edit,
+    })
+
+
+@login_required
+def list_detail(request, pk):
+    patient_list = select_list(request.user, pk)
+    counts = list(list_counts(patient_list))
+    chart = {
+        "labels": [format_month(c.month) for c in counts],
+        "patients": [c.antall_pasienter for c in counts],
+        "listetak": [c.listetak for c in counts],
+    }
+    return render(request, "practices/list_detail.html", {
+        "list": patient_list, "counts": counts[::-1], "holders": list_holders(patient_list),
+        "chart": chart, "can_edit": can_administer(request.user, patient_list.municipality)[0],
+    })
+
+
+@login_required
+def list_edit(request, pk=None):
+    instance = select_list(request.user, pk) if pk else None
+    if instance:
+        require(can_administer(request.user, instance.municipality))
+    elif not municipalities_for(request.user, roles=[Role.ADMINISTRATOR]).exists():
+        require((False, _("Bare kommuneadministratorer kan opprette lister.")))
+    form = PatientListForm(request.POST or None, instance=instance, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        saved = record_save(instance=form.save(commit=False), user=request.user,
+                            municipality=form.cleaned_data["municipality"])
+        return redirect("practices:list_detail", pk=saved.pk)
+    return render(request, "practices/form.html", {
+        "form": form, "title": _("Endre liste %(list)s") % {"list": instance} if instance else _("Ny liste"),
+    })
+
+
+@login_required
+def practice_index(request):
+    queryset = practices_for(request.user).select_related("municipality")
+    municipality = request.GET.get("kommune", "")
+    if municipality:
+        queryset = queryset.filter(municipality__kommunenummer=municipality)
+    elif request.municipality:
+        queryset = queryset.filter(municipality=request.municipality)
+    search = request.GET.get("q", "").strip()
+    if search:
+        queryset = queryset.filter(Q(name__icontains=search) | Q(organisasjonsnummer__icontains=search))
+    queryset, sort = _sorted(request, queryset, {"navn": "name", "orgnr": "organisasjonsnummer"}, "navn")
+    can_edit = request.municipality and can_administer(request.user, request.municipality)[0]
+    return render(request, "practices/practice_index.html", {
+        "page": _page(request, queryset), "sort": sort, "q": search, "kommune": municipality,
+        "can_edit": can_edit,
+    })
+
+
+@login_required
+def practice_detail(request, pk):
+    practice = get_object_or_404(practices_for(request.user).select_related("municipality"), pk=pk)
+    lists = list_table(request.user).filter(practice=practice).order_by("listenummer")
+    return render(request, "practices/practice_detail.html", {
+        "practice": practice, "lists": lists,
+        "can_edit": can_administer(request.user, practice.municipality)[0],
+    })
+
+
+@login_required
+def practice_edit(request, pk=None):
+    instance = get_object_or_404(practices_for(request.user), pk=pk) if pk else None
+    if instance:
+        require(can_administer(request.user, instance.municipality))
+    elif not municipalities_for(request.user, roles=[Role.ADMINISTRATOR]).exists():
+        require((False, _("Bare kommuneadministratorer kan opprette legekontor.")))
+    form = PracticeForm(request.POST or None, instance=instance, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        saved = record_save(instance=form.save(commit=False), user=request.user,
+                            municipality=form.cleaned_data["municipality"])
+        return redirect("practices:practice_detail", pk=saved.pk)
+    return render(request, "practices/form.html", {
+        "form": form, "title": _("Endre %(name)s") % {"name": instance} if instance else _("Nytt legekontor"),
+    })
+
+
+@login_required
+def doctor_detail(request, pk):
+    doctor = get_object_or_404(doctors_for(request.user), pk=pk)
+    holdings = doctor.holdings.filter(patient_list__municipality__in=request.municipalities).select_related(
+        "patient_list__municipality", "patient_list__practice").order_by("-from_month")
+    can_edit = any(can_administer(request.user, h.patient_list.municipality)[0] for h in holdings)
+    return render(request, "practices/doctor_detail.html", {
+        "doctor": doctor, "holdings": holdings, "can_edit": can_edit})
+
+
+@login_required
+def doctor_edit(request, pk):
+    doctor = get_object_or_404(doctors_for(request.user), pk=pk)
+    municipalities = municipalities_for(request.user, roles=[Role.ADMINISTRATOR])
+    if not doctor.holdings.filter(patient_list__municipality__in=municipalities).exists():
+        require((False, _("Bare administratorer i en kommune der legen har liste kan endre legen.")))
+    form = DoctorForm(request.POST or None, instance=doctor)
+    if request.method == "POST" and form.is_valid():
+        record_save(instance=form.save(commit=False), user=request.user)
+        return redirect("practices:doctor_detail", pk=doctor.pk)
+    return render(request, "practices/form.html", {"form": form, "title": _("Endre %(name)s") % {"name": doctor}})

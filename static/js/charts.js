@@ -1,0 +1,22 @@
+// Draws the charts of a page from <script type="application/json"> blocks (no inline JS: CSP).
+(function () {
+  const data = (id) => JSON.parse(document.getElementById(id).textContent);
+  const nb = new Intl.NumberFormat("nb-NO");
+  const drawers = {
+    "list-counts": (canvas, d) => new Chart(canvas, {
+      type: "line",
+      data: {
+        labels: d.labels,
+        datasets: [
+          { label: "Pasienter", data: d.patients, borderColor: "#0d6efd", tension: 0.1 },
+          { label: "Listetak", data: d.listetak, borderColor: "#dc3545", borderDash: [6, 4], pointRadius: 0, stepped: true },
+        ],
+      },
+      options: { maintainAspectRatio: false, animation: false, scales: { y: { beginAtZero: true, ticks: { callback: (v) => nb.format(v) } } } },
+    }),
+  };
+  document.querySelectorAll("canvas[data-chart]").forEach((canvas) => {
+    const kind = canvas.dataset.chart;
+    if (drawers[kind]) drawers[kind](canvas, data(canvas.dataset.source || kind));
+  });
+})();
