@@ -1,7 +1,12 @@
 """Demo data for `make run` (idempotent). Users get a known password, printed by `load_demo`."""
 
+from datetime import date
+from pathlib import Path
+
+from config.months import add_months, format_month
 from practices.models import Municipality, Role
 from practices.services import user_upsert
+from practices.services.list_import import import_file
 
 DEMO_PASSWORD = "demo-fastlege-2020"
 DEMO_MUNICIPALITIES = ("0301", "4601", "5001", "1804")
@@ -32,3 +37,31 @@ def load_users():
         roles = ", ".join(f"{role} {knr}" for knr, role in memberships) or "superbruker"
         users.append((username, roles))
     return users
+
+
+DEMO_FILE = Path(__file__).resolve().parent / "data" / "demo_lister.csv"
+
+
+def demo_list_csv(first=date(2020, 1, 1), months=30) -> bytes:
+    """The 16 sample lists (practices/data/demo_lister.csv, SPEC's sample file) over `months` months from
+    `first`: each list drifts deterministically from its first sample count, so charts have a shape."""
+    lines = DEMO_FILE.read_text(encoding="utf-8").splitlines()
+    header, rows = lines[0], [line.split(";") for line in lines[1:]]
+    first_row = {}
+    for row in rows:
+        first_row.setdefault((row[0], row[5]), row)
+    out = [header]
+    for (_knr, listenummer), row in sorted(first_row.items()):
+        base = int(row[7])
+        step = (int(listenummer) % 7) - 3  # -3..+3 patients a month
+        for index in range(months):
+            month = add_months(first, index)
+            patients = max(0, base + step * index * 4 + (index % 3) * 5)
+            out.append(";".join([*row[:7], str(patients), format_month(month)]))
+    return ("\n".join(out) + "\n").encode()
+
+
+def load_lists():
+    """Import the demo lists through the product's own import (idempotent: a re-run changes nothing)."""
+    return import_file(user=None, data=demo_list_csv(), filename="demo_lister.csv", dry_run=False,
+                       source="cli")

@@ -23,6 +23,7 @@ REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
+WORKER_MEDIA = ARTIFACTS / "worker-media"
 
 
 def service_missing(reason: str):
@@ -46,8 +47,10 @@ def _reference_data(request):
 
 
 @pytest.fixture(autouse=True)
-def _media_root(tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def _media_root(request, tmp_path, settings):
+    """Uploads go to a scratch folder; with a real worker, to the folder the worker process uses too."""
+    shared = request.node.get_closest_marker("celery") is not None
+    settings.MEDIA_ROOT = WORKER_MEDIA if shared else tmp_path / "media"
 
 
 @pytest.fixture(autouse=True)
@@ -139,7 +142,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "DEBUG": "0",
         "SECRET_KEY": "test-worker-key",
-        "MEDIA_ROOT": str(ARTIFACTS / "worker-media"),
+        "MEDIA_ROOT": str(WORKER_MEDIA),
     })
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "celery-worker.log", "w")  # noqa: SIM115 - closed at session end

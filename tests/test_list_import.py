@@ -165,6 +165,13 @@ def test_changed_rows_are_counted_and_holder_history_is_kept():
     assert job.months == ["2020-06", "2020-07"]
 
 
+def test_an_older_month_of_the_same_holder_moves_the_start_back():
+    run(csv(ROW.format(n=500, m="2020-05")))
+    job = run(csv(ROW.format(n=500, m="2020-03")))
+    assert (job.created, job.changed) == (1, 0)
+    assert list(ListHolder.objects.values_list("from_month", flat=True)) == [date(2020, 3, 1)]
+
+
 def test_driftsform_ubesatt_behovsindeks_and_avtale_fra():
     header = HEADER + ";driftsform;behovsindeks;avtale_fra"
     job = run(csv("0301;961793386;Åsen;1702636;Ragnhild Aasen;100;2000;800;2023-05;fastlønnet;1,1000;2019-03-01",

@@ -222,9 +222,15 @@ def _apply_holder(timeline: list[_Holder], row: ListRow) -> bool:
             current.avtale_fra, current.dirty = row.avtale_fra, True
             return True
         return False
+    following = timeline[index + 1] if index + 1 < len(timeline) else None
     if current and current.from_month == row.maaned:
         current.hpr, current.driftsform, current.dirty = hpr, driftsform, True
         current.avtale_fra = row.avtale_fra
+    elif following and (following.hpr, following.driftsform) == (hpr, driftsform) and (
+            row.avtale_fra is None or following.avtale_fra in (None, row.avtale_fra)):
+        # An older month of the same holder: start that holder earlier instead of adding a twin row.
+        following.from_month, following.dirty = row.maaned, True
+        following.avtale_fra = following.avtale_fra or row.avtale_fra
     else:
         timeline.insert(index + 1, _Holder(row.maaned, hpr, driftsform, row.avtale_fra, dirty=True))
     return True
@@ -291,7 +297,7 @@ def _apply(plan: Plan, job: ImportJob, user) -> None:
             (changed_holders if h.pk else new_holders).append(holder)
     bulk_create_with_history(new_holders, ListHolder, batch_size=BATCH, default_user=history_user,
                              default_change_reason=reason)
-    bulk_update_with_history(changed_holders, ListHolder, ["doctor", "driftsform", "avtale_fra"],
+    bulk_update_with_history(changed_holders, ListHolder, ["from_month", "doctor", "driftsform", "avtale_fra"],
                              batch_size=BATCH, default_user=history_user, default_change_reason=reason)
     set_progress("import", job.pk, 55)
 
@@ -389,10 +395,23 @@ def import_confirm(*, job: ImportJob, user) -> ImportJob:
 
 def import_run(*, job_id: int, records=None) -> ImportJob:
     """Parse again (the database may have changed since the preview), plan and write, all or nothing.
-    Idempotent: a job that is already done or failed is left alone (tasks may be delivered twice)."""
+    Idempotent: a job that is already done or failed is left alone (tasks may be delivered twice).
+    Any failure leaves nothing written and the job marked failed with a message, never a job stuck running."""
     job = ImportJob.objects.select_related("user").get(pk=job_id)
     if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
         return job
+    try:
+        return _run(job, records)
+    except Exception:
+        logger.exception("import %s failed", job_id)
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED, finished_at=timezone.now(),
+            message="Importen stoppet på grunn av en intern feil. Ingenting er lagret. Prøv igjen, eller "
+                    "kontakt brukerstøtte.")
+        raise
+
+
+def _run(job: ImportJob, records) -> ImportJob:
     job.status = ImportJob.Status.RUNNING
     job.save(update_fields=["status"])
     set_progress("import", job.pk, 5)
@@ -404,33 +423,25 @@ def import_run(*, job_id: int, records=None) -> ImportJob:
     if not result.ok:
         return _record_failure(job, errors=result.errors)
     set_progress("import", job.pk, 15)
-    try:
-        with transaction.atomic():
-            job = ImportJob.objects.select_for_update().get(pk=job_id)
-            if job.status != ImportJob.Status.RUNNING:
-                return job
-            plan = plan_import(result.rows)
-            set_progress("import", job.pk, 25)
-            _apply(plan, job, job.user)
-            job.created, job.changed, job.unchanged = plan.created, plan.changed, plan.unchanged
-            job.changed_sample = plan.sample
-            job.warnings = list(result.warnings)
-            job.months = sorted({format_month(m) for _, m in plan.months})
-            job.data_rows = result.data_rows
-            job.status = ImportJob.Status.DONE
-            job.dry_run = False
-            job.progress = 100
-            job.finished_at = timezone.now()
-            job.save()
-            job.municipalities.set(_municipalities_in(result.rows))
-            _after_import(plan)
-    except Exception:
-        logger.exception("import %s failed", job_id)
-        ImportJob.objects.filter(pk=job_id).update(
-            status=ImportJob.Status.FAILED, finished_at=timezone.now(),
-            message="Importen stoppet på grunn av en intern feil. Ingenting er lagret. Prøv igjen, eller "
-                    "kontakt brukerstøtte.")
-        raise
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update(of=("self",)).select_related("user").get(pk=job.pk)
+        if job.status != ImportJob.Status.RUNNING:
+            return job
+        plan = plan_import(result.rows)
+        set_progress("import", job.pk, 25)
+        _apply(plan, job, job.user)
+        job.created, job.changed, job.unchanged = plan.created, plan.changed, plan.unchanged
+        job.changed_sample = plan.sample
+        job.warnings = list(result.warnings)
+        job.months = sorted({format_month(m) for _, m in plan.months})
+        job.data_rows = result.data_rows
+        job.status = ImportJob.Status.DONE
+        job.dry_run = False
+        job.progress = 100
+        job.finished_at = timezone.now()
+        job.save()
+        job.municipalities.set(_municipalities_in(result.rows))
+        _after_import(plan)
     set_progress("import", job.pk, 100)
     return job
 

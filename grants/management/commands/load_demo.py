@@ -8,6 +8,8 @@ class Command(BaseCommand):
 
     def handle(self, **options):
         users = demo.load_users()
+        job = demo.load_lists()
+        self.stdout.write(f"Listetall: opprettet {job.created}, endret {job.changed}, uendret {job.unchanged}")
         self.stdout.write(f"Demobrukere (passord for alle: {demo.DEMO_PASSWORD}):")
         for username, roles in users:
             self.stdout.write(f"  {username:<20} {roles}")
