@@ -2,8 +2,14 @@
 
 
 def ensure_reference_data() -> None:
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    from grants.models import RateSchedule
+    from grants.reference import load_rates, load_schedules
     from practices.models import Municipality
     from practices.reference import load_municipalities
 
     if Municipality.objects.count() < 357:
         load_municipalities(Municipality)
+    load_rates(RateSchedule)
+    load_schedules(PeriodicTask, CrontabSchedule)

@@ -1,0 +1,69 @@
+"""The ledger as files: the line export of SPEC.md §9 and the payout file, in CSV or XLSX (tablib)."""
+
+import tablib
+
+from config.months import format_month
+
+LINE_COLUMNS = ["kommunenummer", "listenummer", "hpr_nummer", "maaned", "type", "antall", "sats", "belop",
+                "forklaring", "mottaker"]
+PAYOUT_COLUMNS = ["kommunenummer", "maaned", "mottaker", "hpr_nummer", "navn", "belop"]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: str) -> str:
+    """Text cells that a spreadsheet would run as a formula get a leading `'` (never numbers)."""
+    value = value or ""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def _money(value, as_text: bool):
+    return f"{value:.2f}" if as_text else value
+
+
+def line_rows(lines, *, as_text: bool = True) -> list[list]:
+    """`lines` must come in export order (selectors.export_order)."""
+    rows = []
+    for line in lines:
+        rows.append([
+            safe_text(line.municipality.kommunenummer),
+            safe_text(line.patient_list.listenummer if line.patient_list else ""),
+            safe_text(line.doctor.hpr_nummer if line.doctor and line.doctor_id else ""),
+            format_month(line.month),
+            line.kind,
+            "" if line.quantity is None else line.quantity,
+            "" if line.annual_rate is None else _money(line.annual_rate, as_text),
+            _money(line.amount, as_text),
+            safe_text(line.explanation),
+            "kommune" if line.kept_by_municipality else "lege",
+        ])
+    return rows
+
+
+def payout_rows(totals, *, as_text: bool = True) -> list[list]:
+    return [[
+        safe_text(row["municipality__kommunenummer"]), format_month(row["month"]),
+        "kommune" if row["kept_by_municipality"] else "lege",
+        safe_text("" if row["kept_by_municipality"] else row["doctor__hpr_nummer"] or ""),
+        safe_text("" if row["kept_by_municipality"] else row["doctor__name"] or ""),
+        _money(row["total"], as_text),
+    ] for row in totals]
+
+
+def to_csv(columns, rows) -> bytes:
+    """`;`-separated, UTF-8 with BOM, LF line ends (SPEC.md §9)."""
+    lines = [";".join(columns)]
+    for row in rows:
+        lines.append(";".join(_csv_cell(value) for value in row))
+    return ("\ufeff" + "\n".join(lines) + "\n").encode("utf-8")
+
+
+def _csv_cell(value) -> str:
+    text = str(value)
+    if any(c in text for c in ';"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def to_xlsx(columns, rows, title="Utbetalinger") -> bytes:
+    dataset = tablib.Dataset(*rows, headers=columns, title=title[:31])
+    return dataset.export("xlsx")

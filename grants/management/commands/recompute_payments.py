@@ -1,0 +1,30 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from config.months import format_month, parse_month
+from grants.services import ledger
+from practices.models import Municipality
+
+
+class Command(BaseCommand):
+    help = "Beregn utbetalingslinjene for en måned på nytt, synkront (SPEC.md §5, §9)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--month", required=True, help="ÅÅÅÅ-MM")
+        parser.add_argument("--municipality", help="kommunenummer; uten: alle kommuner med lister")
+
+    def handle(self, month, municipality, **options):
+        try:
+            month = parse_month(month)
+        except ValueError as error:
+            raise CommandError(str(error))
+        if municipality:
+            found = Municipality.objects.filter(kommunenummer=municipality.strip().zfill(4)).first()
+            if found is None:
+                raise CommandError(f"Ukjent kommunenummer: {municipality}")
+            municipalities = [found]
+        else:
+            municipalities = list(ledger.municipalities_with_lists())
+        for target in municipalities:
+            outcome = ledger.recompute_month(municipality_id=target.pk, month=month)
+            self.stdout.write(f"{target.kommunenummer} {format_month(month)}: linjer {outcome.lines}, "
+                              f"sum {outcome.total:.2f}, mangler listetall {outcome.missing}")

@@ -1,0 +1,34 @@
+"""Celery tasks: ids and plain values in, one service call, idempotent (SPEC.md §8)."""
+
+from datetime import date
+
+from celery import shared_task
+from django.utils import timezone
+
+from grants.services import ledger
+
+
+@shared_task(acks_late=True)
+def recompute_month_task(run_id: int) -> None:
+    ledger.execute_run(run_id)
+
+
+@shared_task(acks_late=True)
+def recompute_month(municipality_id: int, month: str) -> None:
+    """Recompute one municipality-month given as `YYYY-MM-DD` (a run row records it)."""
+    from practices.models import Municipality
+
+    ledger.start_recompute(municipality=Municipality.objects.get(pk=municipality_id),
+                           month=date.fromisoformat(month), trigger="task")
+
+
+@shared_task(acks_late=True)
+def recompute_all(month: str) -> int:
+    return len(ledger.recompute_all(month=date.fromisoformat(month)))
+
+
+@shared_task(acks_late=True)
+def recompute_current_month() -> int:
+    """Nightly (django-celery-beat): the current month, in Europe/Oslo."""
+    today = timezone.localdate()
+    return len(ledger.recompute_all(month=today.replace(day=1), trigger="nightly"))
