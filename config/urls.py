@@ -18,6 +18,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("practices.urls")),
+    path("", include("grants.urls")),
 ]
 
 handler403 = "config.views.permission_denied"

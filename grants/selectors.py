@@ -36,8 +36,10 @@ def export_order(lines: QuerySet[PaymentLine]) -> QuerySet[PaymentLine]:
 
 
 def totals_by_kind(lines: QuerySet[PaymentLine]) -> list[dict]:
-    return list(lines.order_by().values("kind", "kept_by_municipality").annotate(
+    labels = dict(PaymentLine.Kind.choices)
+    rows = list(lines.order_by().values("kind", "kept_by_municipality").annotate(
         total=Sum("amount"), count=Count("pk")).order_by("kind", "kept_by_municipality"))
+    return [{**row, "label": labels.get(row["kind"], row["kind"])} for row in rows]
 
 
 def month_overview(municipality: Municipality) -> list[dict]:

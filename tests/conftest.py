@@ -112,10 +112,6 @@ def outsider(bergen):
 # --- Celery worker ----------------------------------------------------------------------------------------
 
 
-def _redis_url() -> str:
-    return settings.CELERY_BROKER_URL or "redis://127.0.0.1:6379/0"
-
-
 def _redis_ok(url: str) -> bool:
     import redis
 
@@ -130,7 +126,9 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     """A real `celery worker` process on Redis, on a queue of its own, against the test database."""
     if not is_postgres():
         service_missing("Celery worker tests need PostgreSQL (the worker must see committed data)")
-    broker = _redis_url()
+    broker = settings.CELERY_BROKER_URL
+    if not broker:
+        service_missing("CELERY_BROKER_URL is not set, so tasks run eagerly (set it to redis://127.0.0.1:6379/0)")
     if not _redis_ok(broker):
         service_missing(f"Redis is not reachable at {broker}")
     from config.celery import app

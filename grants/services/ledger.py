@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from config.money import format_kr
 from config.months import add_months, format_month
+from config.progress import set_progress
 from grants import rules
 from grants.models import PaymentLine, PaymentMonth, PaymentRun, RateSchedule
 from practices.models import Driftsform, ListCount, ListHolder, Municipality, PatientList
@@ -278,6 +279,7 @@ def execute_run(run_id: int) -> PaymentRun:
         return run
     run.status, run.started_at = PaymentRun.Status.RUNNING, timezone.now()
     run.save(update_fields=["status", "started_at"])
+    set_progress("payment-run", run.pk, 10)
     try:
         outcome = recompute_month(municipality_id=run.municipality_id, month=run.month)
     except Exception as error:
@@ -286,6 +288,7 @@ def execute_run(run_id: int) -> PaymentRun:
         run.finished_at = timezone.now()
         run.save()
         raise
+    set_progress("payment-run", run.pk, 100)
     run.status, run.finished_at = PaymentRun.Status.DONE, timezone.now()
     run.lines, run.total, run.missing, run.corrections = (outcome.lines, outcome.total, outcome.missing,
                                                           outcome.corrections)

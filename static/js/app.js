@@ -16,3 +16,6 @@ document.addEventListener("htmx:configRequest", (event) => {
   const token = document.querySelector('meta[name="csrf-token"]');
   if (token) event.detail.headers["X-CSRFToken"] = token.content;
 });
+document.addEventListener("click", (event) => {
+  if (event.target.closest(".js-print")) window.print();
+});

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from grants import demo as grants_demo
 from practices import demo
 
 
@@ -10,6 +11,7 @@ class Command(BaseCommand):
         users = demo.load_users()
         job = demo.load_lists()
         self.stdout.write(f"Listetall: opprettet {job.created}, endret {job.changed}, uendret {job.unchanged}")
+        grants_demo.load_payments()
         self.stdout.write(f"Demobrukere (passord for alle: {demo.DEMO_PASSWORD}):")
         for username, roles in users:
             self.stdout.write(f"  {username:<20} {roles}")

@@ -1,0 +1,286 @@
+"""Section `import` of `make bench` (SPEC.md §13): the 60,000-row list import against its peers.
+
+Parent side: `run(bench)`. The functions named `step_*` run in a fresh process each (bench.step), so every
+figure's peak memory is that step's own.
+
+1. `generate_data --csv`: 5,000 lists × 12 months from 2023-01 (behovsindeks from 2023-05, ~0.5 % of
+   list-months missing as in real extracts, so a little under 60,000 rows).
+2. (a) the product import (`import_file`, as `import_lists` runs it) of the whole file into an empty database,
+   then the same file again (a re-import: every row uendret).
+3. (b) PostgreSQL `COPY` of the same file into a bare table with the same columns (no keys, no indexes):
+   the physical limit.
+4. (c) django-import-export with default settings (`practices.resources.ListCountResource`, row by row) on
+   the first 6,000 rows, scaled ×10. The lists already exist (created by step 2); the ListCount table is
+   emptied first, so it only creates counts: less work than the product import does, a generous peer.
+5. The national data set for later sections: the list tables emptied, then
+   `generate_data --lists 5000 --months 24` into the database.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+SECTION = "import"
+LISTS, MONTHS, START, SEED = 5000, 12, "2023-01", "1"
+NAIVE_ROWS = 6000
+NATIONAL_LISTS, NATIONAL_MONTHS = 5000, 24
+TARGET_SECONDS = 10.0
+TARGET_SPEEDUP = 10.0
+TARGET_COPY_RATIO = 5.0
+TARGET_MEMORY_MB = 500.0
+TARGET_GENERATE_SECONDS = 60.0
+COPY_COLUMNS = (
+    ("kommunenummer", "text"),
+    ("organisasjonsnummer", "text"),
+    ("legekontor", "text"),
+    ("hpr_nummer", "text"),
+    ("lege_navn", "text"),
+    ("listenummer", "text"),
+    ("listetak", "integer"),
+    ("antall_pasienter", "integer"),
+    ("maaned", "text"),
+    ("behovsindeks", "numeric(8, 4)"),
+    ("driftsform", "text"),
+)
+LIST_TABLES = (
+    "practices_listcount",
+    "practices_listholder",
+    "practices_patientlist",
+    "practices_practice",
+    "practices_doctor",
+)
+
+
+# --- steps (each in its own process) ----------------------------------------------------------------------
+
+
+def step_product_import(path: str) -> dict:
+    """`import_file` of the whole file, as `manage.py import_lists FILE` runs it (system user, source cli)."""
+    from practices.services.list_import import import_file
+    from practices.signals import list_counts_changed
+
+    # The recompute that follows a committed import is measured by its own section, not here.
+    list_counts_changed.receivers = []
+    list_counts_changed.sender_receivers_cache.clear()
+    data = Path(path).read_bytes()
+    began = time.perf_counter()
+    job = import_file(user=None, data=data, filename=Path(path).name, dry_run=False, source="cli")
+    seconds = time.perf_counter() - began
+    return {
+        "seconds": seconds,
+        "status": job.status,
+        "data_rows": job.data_rows,
+        "created": job.created,
+        "changed": job.changed,
+        "unchanged": job.unchanged,
+        "errors": job.errors[:5],
+        "message": job.message,
+    }
+
+
+def step_naive_import(path: str, rows: str) -> dict:
+    """django-import-export, default settings, on the header and the first `rows` data rows of the file."""
+    import tablib
+
+    from practices.resources import ListCountResource
+
+    with open(path, encoding="utf-8") as handle:
+        text = "".join(line for _, line in zip(range(int(rows) + 1), handle, strict=False))
+    began = time.perf_counter()
+    dataset = tablib.Dataset().load(text, format="csv", delimiter=";")
+    result = ListCountResource().import_data(dataset)
+    seconds = time.perf_counter() - began
+    return {
+        "seconds": seconds,
+        "rows": len(dataset),
+        "totals": dict(result.totals),
+        "has_errors": result.has_errors() or result.has_validation_errors(),
+    }
+
+
+# --- the section ------------------------------------------------------------------------------------------
+
+
+def _copy(bench, path: Path) -> tuple[float, int]:
+    columns = ", ".join(name for name, _ in COPY_COLUMNS)
+    with bench.connect() as connection, connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_copy")
+        cursor.execute(f"CREATE TABLE bench_copy ({', '.join(f'{n} {t}' for n, t in COPY_COLUMNS)})")
+        connection.commit()
+        data = path.read_bytes()
+        began = time.perf_counter()
+        with cursor.copy(
+            f"COPY bench_copy ({columns}) FROM STDIN WITH (FORMAT csv, DELIMITER ';', HEADER true, ENCODING 'UTF8')"
+        ) as copy:
+            copy.write(data)
+        connection.commit()
+        seconds = time.perf_counter() - began
+        cursor.execute("SELECT count(*) FROM bench_copy")
+        copied = cursor.fetchone()[0]
+        cursor.execute("DROP TABLE bench_copy")
+        connection.commit()
+    return seconds, copied
+
+
+def _mb(value: float) -> str:
+    return f"{value:,.0f} MB".replace(",", " ")
+
+
+def _n(value: int) -> str:
+    return f"{value:,}".replace(",", " ")
+
+
+def run(bench) -> dict:
+    figure = bench.figure
+    path = bench.workdir / f"lister_{LISTS}x{MONTHS}.csv"
+    seconds, _ = bench.manage(
+        "generate_data",
+        "--lists",
+        str(LISTS),
+        "--months",
+        str(MONTHS),
+        "--start",
+        START,
+        "--seed",
+        SEED,
+        "--csv",
+        str(path),
+    )
+    rows = sum(1 for _ in path.open(encoding="utf-8")) - 1
+    size_mb = path.stat().st_size / 1024 / 1024
+    print(
+        f"import file: {_n(rows)} rows ({LISTS} lists × {MONTHS} months from {START}), {size_mb:.1f} MB, "
+        f"generated in {seconds:.1f} s"
+    )
+
+    first = bench.step("import_bench:step_product_import", str(path))
+    if first["status"] != "done" or first["created"] != rows:
+        raise _failure(bench, "product import", first)
+    again = bench.step("import_bench:step_product_import", str(path))
+    if again["status"] != "done":
+        raise _failure(bench, "re-import", again)
+
+    copy_seconds, copied = _copy(bench, path)
+
+    bench.sql("TRUNCATE practices_listcount")
+    naive = bench.step("import_bench:step_naive_import", str(path), str(NAIVE_ROWS))
+    stored = bench.sql("SELECT count(*) FROM practices_listcount")[0][0]
+    if naive["has_errors"] or naive["totals"].get("new") != NAIVE_ROWS or stored != NAIVE_ROWS:
+        raise _failure(bench, "django-import-export", {**naive, "stored": stored})
+    naive_estimate = naive["seconds"] * rows / NAIVE_ROWS
+
+    historical = [
+        name for (name,) in bench.sql("SELECT tablename FROM pg_tables WHERE tablename LIKE 'practices_historical%'")
+    ]
+    bench.sql(f"TRUNCATE {', '.join(LIST_TABLES + tuple(historical))} RESTART IDENTITY CASCADE")
+    generate_seconds, summary = bench.manage(
+        "generate_data", "--lists", str(NATIONAL_LISTS), "--months", str(NATIONAL_MONTHS), "--seed", SEED
+    )
+
+    product = first["seconds"]
+    speedup = naive_estimate / product
+    copy_ratio = product / copy_seconds
+    figures = [
+        figure(
+            "product_import",
+            f"product import, {_n(rows)} rows into an empty database",
+            f"{product:.2f} s",
+            f"≤ {TARGET_SECONDS:.0f} s",
+            product <= TARGET_SECONDS,
+            seconds=product,
+            rows=rows,
+            created=first["created"],
+        ),
+        figure(
+            "product_import_memory",
+            "peak memory of that import (process maxrss)",
+            _mb(first["peak_rss_mb"]),
+            f"≤ {TARGET_MEMORY_MB:.0f} MB",
+            first["peak_rss_mb"] <= TARGET_MEMORY_MB,
+            peak_rss_mb=first["peak_rss_mb"],
+            baseline_rss_mb=first["baseline_rss_mb"],
+            sub=True,
+        ),
+        figure(
+            "reimport",
+            "re-import of the same file (all uendret)",
+            f"{again['seconds']:.2f} s",
+            f"uendret = {_n(rows)}",
+            again["unchanged"] == rows and not again["created"] + again["changed"],
+            seconds=again["seconds"],
+            unchanged=again["unchanged"],
+            changed=again["changed"],
+            created=again["created"],
+            peak_rss_mb=again["peak_rss_mb"],
+        ),
+        figure(
+            "naive_import",
+            f"django-import-export, default settings, {_n(NAIVE_ROWS)} rows",
+            f"{naive['seconds']:.2f} s",
+            seconds=naive["seconds"],
+            rows=NAIVE_ROWS,
+            peak_rss_mb=naive["peak_rss_mb"],
+        ),
+        figure(
+            "naive_import_scaled",
+            f"scaled ×{rows / NAIVE_ROWS:.0f} to {_n(rows)} rows (estimate)",
+            f"{naive_estimate:.1f} s",
+            seconds=naive_estimate,
+            sub=True,
+        ),
+        figure(
+            "speedup_over_naive",
+            "product import faster than django-import-export",
+            f"{speedup:.1f}×",
+            f"≥ {TARGET_SPEEDUP:.0f}×",
+            speedup >= TARGET_SPEEDUP,
+            ratio=speedup,
+            sub=True,
+        ),
+        figure(
+            "copy",
+            f"PostgreSQL COPY into a bare table, {_n(copied)} rows",
+            f"{copy_seconds:.2f} s",
+            seconds=copy_seconds,
+            rows=copied,
+        ),
+        figure(
+            "ratio_to_copy",
+            "product import ÷ COPY",
+            f"{copy_ratio:.1f}×",
+            f"aim ≤ {TARGET_COPY_RATIO:.0f}×",
+            copy_ratio <= TARGET_COPY_RATIO,
+            ratio=copy_ratio,
+            sub=True,
+        ),
+        figure(
+            "generate_national",
+            f"generate_data --lists {NATIONAL_LISTS} --months {NATIONAL_MONTHS} into the database",
+            f"{generate_seconds:.1f} s",
+            f"≤ {TARGET_GENERATE_SECONDS:.0f} s",
+            generate_seconds <= TARGET_GENERATE_SECONDS,
+            seconds=generate_seconds,
+            summary=summary.strip(),
+        ),
+    ]
+    notes = [
+        f"file: {_n(rows)} rows, {size_mb:.1f} MB, `;`, UTF-8; {LISTS} lists × {MONTHS} months from {START}, "
+        "~0.5 % of list-months missing",
+        "each import runs in a fresh process; times exclude Python/Django start-up and reading the file; "
+        "the recompute after commit is not included (its own section)",
+        f"memory: peak RSS of the import process, of which {_mb(first['baseline_rss_mb'])} before the import "
+        "(Django + the file)",
+        "django-import-export: ListCountResource with the library defaults (row by row, one pass, no dry run "
+        "first as the admin does); the lists already existed (created by the product import) and the counts "
+        f"table was emptied, so it only creates counts; {_n(NAIVE_ROWS)} rows timed, ×{rows / NAIVE_ROWS:.2f} "
+        "to the whole file",
+        "COPY: the same file into a table with the same columns, no keys or indexes, one transaction",
+        f"generate_data: wall time of the command (including start-up); {summary.strip()}; the database now "
+        "holds this national data set for the later sections",
+    ]
+    return {"title": f"Import of a {_n(rows)}-row file (SPEC.md §13)", "figures": figures, "notes": notes}
+
+
+def _failure(bench, what: str, result: dict) -> Exception:
+    return bench.Error(f"{what} did not give the expected result: {result}")

@@ -1,0 +1,205 @@
+"""Thin views for the payment ledger (SPEC.md §11 "payments") and the rates page."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from config.months import format_month, month_label, parse_month
+from config.progress import get_progress
+from grants import exports, selectors
+from grants.models import PaymentLine, PaymentRun
+from grants.permissions import can_attest, can_authorise, can_recompute
+from grants.services import ledger
+from practices.permissions import require
+
+
+def _month(value: str):
+    try:
+        return parse_month(value)
+    except ValueError:
+        raise Http404 from None
+
+
+def _month_url(municipality, month):
+    return reverse("grants:payment_month", args=[municipality.kommunenummer, format_month(month)])
+
+
+@login_required
+def payments_index(request):
+    """Months of the current municipality with totals and status; pick a month to open or compute."""
+    municipality = request.municipality
+    if municipality is None:
+        raise Http404
+    if request.GET.get("maaned"):
+        try:
+            return redirect(_month_url(municipality, parse_month(request.GET["maaned"])))
+        except ValueError:
+            messages.error(request, _("Måned må skrives som ÅÅÅÅ-MM, for eksempel 2020-05."))
+    return render(request, "grants/payments_index.html", {
+        "municipality": municipality, "months": selectors.month_overview(municipality),
+        "this_month": format_month(timezone.localdate().replace(day=1)),
+    })
+
+
+@login_required
+def payment_month(request, kommunenummer, month):
+    municipality = selectors.municipality_for(request.user, kommunenummer)
+    month = _month(month)
+    payment_month = selectors.payment_month_for(municipality, month)
+    lines = selectors.lines_for(municipalities=[municipality], month=month)
+    totals = selectors.totals_by_kind(lines)
+    filtered = lines
+    kind, list_filter, doctor_filter = (request.GET.get(k, "").strip() for k in ("type", "liste", "lege"))
+    if kind:
+        filtered = filtered.filter(kind=kind)
+    if list_filter:
+        filtered = filtered.filter(patient_list__listenummer=list_filter)
+    if doctor_filter:
+        filtered = filtered.filter(Q(doctor__hpr_nummer=doctor_filter) | Q(doctor__name__icontains=doctor_filter))
+    page = Paginator(selectors.export_order(filtered), 100).get_page(request.GET.get("side"))
+    run = selectors.runs_for(request.user).filter(municipality=municipality, month=month).first()
+    return render(request, "grants/payment_month.html", {
+        "municipality": municipality, "month": month, "month_label": month_label(month),
+        "payment_month": payment_month, "totals": totals, "page": page, "kinds": PaymentLine.Kind.choices,
+        "paid_out": sum(t["total"] for t in totals if not t["kept_by_municipality"]),
+        "kept": sum(t["total"] for t in totals if t["kept_by_municipality"]),
+        "total": sum(t["total"] for t in totals),
+        "run": run, "run_progress": _run_progress(run) if run else 0,
+        "can_recompute": can_recompute(request.user, municipality),
+        "can_attest": can_attest(request.user, payment_month) if payment_month.pk else (False, _(
+            "Måneden er ikke beregnet ennå. Beregn den før du attesterer.")),
+        "can_authorise": can_authorise(request.user, payment_month),
+        "filters": {"type": kind, "liste": list_filter, "lege": doctor_filter},
+        "doctors": lines.exclude(doctor=None).filter(kept_by_municipality=False).values(
+            "doctor__hpr_nummer", "doctor__name").distinct().order_by("doctor__name"),
+    })
+
+
+@login_required
+@require_POST
+def recompute(request, kommunenummer, month):
+    municipality = selectors.municipality_for(request.user, kommunenummer)
+    month = _month(month)
+    require(can_recompute(request.user, municipality))
+    ledger.start_recompute(municipality=municipality, month=month, user=request.user)
+    return redirect(_month_url(municipality, month))
+
+
+def _run_progress(run: PaymentRun) -> int:
+    if run.status in (PaymentRun.Status.DONE, PaymentRun.Status.FAILED):
+        return 100
+    return get_progress("payment-run", run.pk, 10 if run.status == PaymentRun.Status.RUNNING else 0)
+
+
+@login_required
+def run_progress(request, pk):
+    """Polled by htmx; reloads the month page when the run has finished."""
+    run = get_object_or_404(selectors.runs_for(request.user), pk=pk)
+    if run.status in (PaymentRun.Status.DONE, PaymentRun.Status.FAILED):
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "grants/_run_progress.html", {"run": run, "run_progress": _run_progress(run)})
+
+
+def _closing_action(request, kommunenummer, month, action, done_message):
+    municipality = selectors.municipality_for(request.user, kommunenummer)
+    month = _month(month)
+    payment_month = selectors.payment_month_for(municipality, month)
+    if not payment_month.pk:
+        raise Http404
+    try:
+        action(payment_month)
+    except ledger.ClosingError as error:
+        require((False, str(error)))
+    messages.success(request, done_message)
+    return redirect(_month_url(municipality, month))
+
+
+@login_required
+@require_POST
+def attest(request, kommunenummer, month):
+    return _closing_action(request, kommunenummer, month,
+                           lambda pm: ledger.attest_month(payment_month=pm, user=request.user),
+                           _("Måneden er attestert. En annen saksbehandler må anvise den."))
+
+
+@login_required
+@require_POST
+def authorise(request, kommunenummer, month):
+    return _closing_action(request, kommunenummer, month,
+                           lambda pm: ledger.authorise_month(payment_month=pm, user=request.user),
+                           _("Måneden er anvist og lukket. Linjene er låst."))
+
+
+@login_required
+@require_POST
+def reopen(request, kommunenummer, month):
+    return _closing_action(request, kommunenummer, month,
+                           lambda pm: ledger.reopen_month(payment_month=pm, user=request.user,
+                                                          reason=request.POST.get("reason", "")),
+                           _("Måneden er gjenåpnet."))
+
+
+@login_required
+def export_lines(request, kommunenummer, month, fmt):
+    _check_format(fmt)
+    municipality = selectors.municipality_for(request.user, kommunenummer)
+    month = _month(month)
+    lines = selectors.export_order(selectors.lines_for(municipalities=[municipality], month=month))
+    return _file(exports.LINE_COLUMNS, exports.line_rows(lines, as_text=fmt == "csv"), fmt,
+                 f"utbetalinger-{municipality.kommunenummer}-{format_month(month)}")
+
+
+@login_required
+def export_payout(request, kommunenummer, month, fmt):
+    _check_format(fmt)
+    municipality = selectors.municipality_for(request.user, kommunenummer)
+    month = _month(month)
+    totals = selectors.payee_totals(selectors.lines_for(municipalities=[municipality], month=month))
+    return _file(exports.PAYOUT_COLUMNS, exports.payout_rows(totals, as_text=fmt == "csv"), fmt,
+                 f"utbetalingsfil-{municipality.kommunenummer}-{format_month(month)}")
+
+
+def _check_format(fmt):
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+
+
+def _file(columns, rows, fmt, name):
+    if fmt == "csv":
+        response = HttpResponse(exports.to_csv(columns, rows), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(exports.to_xlsx(columns, rows),
+                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{slugify(name)}.{fmt}"'
+    return response
+
+
+@login_required
+def statement(request, kommunenummer, month, hpr):
+    """Utbetalingsspesifikasjon: one doctor's lines for the month, for print."""
+    municipality = selectors.municipality_for(request.user, kommunenummer)
+    month = _month(month)
+    lines = list(selectors.export_order(selectors.lines_for(municipalities=[municipality], month=month).filter(
+        doctor__hpr_nummer=hpr, kept_by_municipality=False)))
+    if not lines:
+        raise Http404
+    return render(request, "grants/statement.html", {
+        "municipality": municipality, "month": month, "month_label": month_label(month), "lines": lines,
+        "doctor": lines[0].doctor, "total": sum(line.amount for line in lines),
+        "payment_month": selectors.payment_month_for(municipality, month),
+    })
+
+
+@login_required
+def rates(request):
+    return render(request, "grants/rates.html", {"rates": selectors.rates()})

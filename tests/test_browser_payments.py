@@ -1,0 +1,52 @@
+"""Browser: a caseworker recomputes a month (real worker, progress bar), attests; a second one authorises; XLSX."""
+
+from datetime import date
+
+import openpyxl
+import pytest
+
+from grants.models import PaymentMonth
+from tests import factories
+from tests.conftest import login
+
+pytestmark = [pytest.mark.browser, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
+
+
+def test_recompute_attest_authorise_and_download(page, oslo, tmp_path):
+    factories.member(oslo, "caseworker", username="ola")
+    factories.member(oslo, "caseworker", username="siri")
+    for n in (800, 1500):
+        holder = factories.ListHolderFactory(patient_list__practice__municipality=oslo)
+        factories.ListCountFactory(patient_list=holder.patient_list, month=date(2020, 6, 1), antall_pasienter=n)
+
+    login(page, "ola")
+    page.get_by_role("link", name="Utbetalinger").click()
+    page.fill("#maaned", "2020-06")
+    page.get_by_role("button", name="Åpne", exact=True).click()
+    assert "Ingen linjer for denne måneden" in page.get_by_test_id("lines").inner_text()
+    page.get_by_role("button", name="Beregn på nytt").click()
+    assert page.get_by_test_id("run-progress").or_(page.get_by_test_id("month-total")).count() >= 1
+    page.get_by_text("38\xa0466,67 kr").first.wait_for(timeout=60_000)
+    assert page.get_by_test_id("month-total").inner_text() == "107\xa0341,67 kr"  # 38 466,67 + 48 083,33 + 20 791,67
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Attester").click()
+    assert "Måneden er attestert" in page.locator(".alert-success").inner_text()
+    assert page.get_by_role("button", name="Anvis og lukk").is_disabled()
+    page.screenshot(path="test-artifacts/payments-attested.png", full_page=True)
+
+    page.get_by_role("button", name="Logg ut").click()
+    login(page, "siri")
+    page.goto(page.base_url + "/utbetalinger/0301/2020-06/")
+    page.get_by_role("button", name="Anvis og lukk").click()
+    assert "Anvist og lukket" in page.locator("h1").inner_text()
+    assert PaymentMonth.objects.get(month=date(2020, 6, 1)).status == "closed"
+
+    with page.expect_download() as download_info:
+        page.get_by_test_id("export-xlsx").click()
+    target = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(target)
+    assert target.name == "utbetalinger-0301-2020-06.xlsx"
+    rows = list(openpyxl.load_workbook(target).active.values)
+    assert rows[0][:3] == ("kommunenummer", "listenummer", "hpr_nummer") and len(rows) == 4
+    assert sorted(float(r[7]) for r in rows[1:]) == [20791.67, 38466.67, 48083.33]
+    page.screenshot(path="test-artifacts/payments-closed.png", full_page=True)

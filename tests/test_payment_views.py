@@ -1,0 +1,134 @@
+"""Payments pages: roles, four-eyes closing, exports, statements, scope and query counts."""
+
+import io
+from datetime import date
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from grants.models import PaymentLine, PaymentMonth, PaymentRun
+from grants.services import ledger
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+JUNE = date(2020, 6, 1)
+
+
+def lists(municipality, n, month=JUNE):
+    practice = factories.PracticeFactory(municipality=municipality)
+    holders = []
+    for i in range(n):
+        holder = factories.ListHolderFactory(patient_list__practice=practice)
+        factories.ListCountFactory(patient_list=holder.patient_list, month=month,
+                                   antall_pasienter=800 + 400 * min(i, 5))
+        holders.append(holder)
+    return holders
+
+
+def url(name, municipality, month="2020-06", *extra):
+    return reverse(f"grants:{name}", args=[municipality.kommunenummer, month, *extra])
+
+
+def test_recompute_from_the_page_then_attest_and_authorise(client, oslo, caseworker, caseworker2,
+                                                          django_capture_on_commit_callbacks):
+    lists(oslo, 2)
+    client.force_login(caseworker)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("recompute", oslo))
+    assert response.status_code == 302
+    run = PaymentRun.objects.get()
+    assert (run.status, run.lines, run.started_by) == ("done", 3, caseworker)
+    page = client.get(url("payment_month", oslo)).content.decode()
+    assert "38\xa0466,67 kr" in page and "Attester" in page
+    assert client.post(url("attest", oslo)).status_code == 302
+    page = client.get(url("payment_month", oslo)).content.decode()
+    assert "Du attesterte denne måneden. En annen saksbehandler må anvise den" in page
+    response = client.post(url("authorise", oslo))
+    assert response.status_code == 403 and "to personer" in response.content.decode()
+    client.force_login(caseworker2)
+    assert client.post(url("authorise", oslo)).status_code == 302
+    assert PaymentMonth.objects.get().status == "closed"
+
+
+@pytest.mark.parametrize("role", ["administrator", "auditor"])
+def test_only_caseworkers_recompute_and_close(client, oslo, role):
+    lists(oslo, 1)
+    ledger.recompute_month(municipality_id=oslo.pk, month=JUNE)
+    client.force_login(factories.member(oslo, role))
+    assert client.get(url("payment_month", oslo)).status_code == 200
+    for name in ("recompute", "attest", "authorise"):
+        response = client.post(url(name, oslo))
+        assert response.status_code == 403, name
+        assert "Bare saksbehandlere" in response.content.decode()
+    assert PaymentRun.objects.count() == 0
+
+
+def test_other_municipality_is_404_everywhere(client, oslo, outsider):
+    holder = lists(oslo, 1)[0]
+    ledger.recompute_month(municipality_id=oslo.pk, month=JUNE)
+    run = PaymentRun.objects.create(municipality=oslo, month=JUNE)
+    client.force_login(outsider)
+    for target in (url("payment_month", oslo), url("export_lines", oslo, "2020-06", "csv"),
+                   url("export_payout", oslo, "2020-06", "xlsx"),
+                   url("statement", oslo, "2020-06", holder.doctor.hpr_nummer),
+                   reverse("grants:run_progress", args=[run.pk])):
+        assert client.get(target).status_code == 404, target
+    for name in ("recompute", "attest", "authorise", "reopen"):
+        assert client.post(url(name, oslo)).status_code == 404
+
+
+def test_exports_statement_and_payout(client, oslo, auditor):
+    holders = lists(oslo, 2)
+    ledger.recompute_month(municipality_id=oslo.pk, month=JUNE)
+    client.force_login(auditor)
+    response = client.get(url("export_lines", oslo, "2020-06", "csv"))
+    assert response["Content-Disposition"] == 'attachment; filename="utbetalinger-0301-2020-06.csv"'
+    body = response.content.decode("utf-8-sig").splitlines()
+    assert body[0] == "kommunenummer;listenummer;hpr_nummer;maaned;type;antall;sats;belop;forklaring;mottaker"
+    assert len(body) == 4
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get(url("export_lines", oslo, "2020-06", "xlsx")).content))
+    assert workbook.active.max_row == 4
+    payout = client.get(url("export_payout", oslo, "2020-06", "csv")).content.decode("utf-8-sig").splitlines()
+    assert payout[0] == "kommunenummer;maaned;mottaker;hpr_nummer;navn;belop"
+    assert sorted(payout[1:]) == sorted([
+        f"0301;2020-06;lege;{holders[0].doctor.hpr_nummer};{holders[0].doctor.name};38466.67",
+        f"0301;2020-06;lege;{holders[1].doctor.hpr_nummer};{holders[1].doctor.name};56400.00",
+    ])
+    page = client.get(url("statement", oslo, "2020-06", holders[1].doctor.hpr_nummer)).content.decode()
+    assert "Utbetalingsspesifikasjon" in page and "56\xa0400,00 kr" in page
+    assert client.get(url("export_lines", oslo, "2020-06", "exe")).status_code == 404
+    assert client.get(url("payment_month", oslo, "2020-13")).status_code == 404
+
+
+def test_superuser_reopens_with_a_reason(client, oslo, caseworker, caseworker2):
+    lists(oslo, 1)
+    ledger.recompute_month(municipality_id=oslo.pk, month=JUNE)
+    payment_month = ledger.attest_month(payment_month=PaymentMonth.objects.get(), user=caseworker)
+    ledger.authorise_month(payment_month=payment_month, user=caseworker2)
+    client.force_login(caseworker)
+    assert client.post(url("reopen", oslo), {"reason": "x"}).status_code == 403
+    client.force_login(factories.UserFactory(username="root", is_superuser=True, is_staff=True))
+    assert client.post(url("reopen", oslo), {"reason": "Feil i Helfo-fil"}).status_code == 302
+    assert PaymentMonth.objects.get().status == "open"
+
+
+def test_month_page_query_count_is_constant(client, oslo, caseworker, django_assert_max_num_queries):
+    client.force_login(caseworker)
+    lists(oslo, 2)
+    ledger.recompute_month(municipality_id=oslo.pk, month=JUNE)
+    with django_assert_max_num_queries(30) as small:
+        client.get(url("payment_month", oslo))
+    lists(oslo, 40)
+    ledger.recompute_month(municipality_id=oslo.pk, month=JUNE)
+    assert PaymentLine.objects.count() > 60
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        client.get(url("payment_month", oslo))
+    with django_assert_max_num_queries(12):
+        client.get(reverse("grants:payments_index"))
+
+
+def test_rates_page_shows_every_row_with_status(client, auditor):
+    client.force_login(auditor)
+    page = client.get(reverse("grants:rates")).content.decode()
+    assert page.count("<tr>") == 9 and "Anslag" in page and "787,02" in page
