@@ -14,6 +14,11 @@ def recompute_month_task(run_id: int) -> None:
 
 
 @shared_task(acks_late=True)
+def recompute_runs_task(run_ids: list[int]) -> None:
+    ledger.execute_runs(run_ids)
+
+
+@shared_task(acks_late=True)
 def recompute_month(municipality_id: int, month: str) -> None:
     """Recompute one municipality-month given as `YYYY-MM-DD` (a run row records it)."""
     from practices.models import Municipality

@@ -54,8 +54,8 @@ def doctors_for(user) -> QuerySet[Doctor]:
 
 def list_table(user, *, municipality=None) -> QuerySet[PatientList]:
     """Lists with their latest count, its month, the current holder and the fill ratio — one query."""
-    from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Subquery
-    from django.db.models.functions import Cast, NullIf, Round
+    from django.db.models import ExpressionWrapper, F, IntegerField, OuterRef, Subquery
+    from django.db.models.functions import NullIf
 
     from .models import ListCount, ListHolder
 
@@ -69,11 +69,9 @@ def list_table(user, *, municipality=None) -> QuerySet[PatientList]:
         latest_month=Subquery(latest.values("month")[:1]),
         holder_name=Subquery(holder.values("doctor__name")[:1]),
         holder_driftsform=Subquery(holder.values("driftsform")[:1]),
-        fill_ratio=Round(ExpressionWrapper(
-            Cast(F("latest_count"), DecimalField(max_digits=10, decimal_places=4)) * 100
-            / NullIf(F("listetak"), 0),
-            output_field=DecimalField(max_digits=10, decimal_places=1),
-        ), 1),
+        # Per mille, rounded half up in integer arithmetic ((2a + b) // 2b): exact on every database.
+        fill_permille=ExpressionWrapper(
+            (F("latest_count") * 2000 + F("listetak")) / NullIf(F("listetak") * 2, 0), output_field=IntegerField()),
     )
 
 

@@ -28,7 +28,7 @@ from .services import record_save
 PAGE_SIZE = 50
 LIST_SORTS = {
     "listenummer": "listenummer", "legekontor": "practice__name", "lege": "holder_name",
-    "pasienter": "latest_count", "listetak": "listetak", "fyllingsgrad": "fill_ratio",
+    "pasienter": "latest_count", "listetak": "listetak", "fyllingsgrad": "fill_permille",
 }
 
 

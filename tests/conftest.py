@@ -168,16 +168,43 @@ def celery_worker_process(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def celery_worker(request, celery_worker_process, settings):
-    """Use in tests marked `celery` (with transactional_db): tasks go to the real worker."""
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    return celery_worker_process
+def celery_worker(celery_worker_process):
+    """Use in tests marked `celery` (with transactional_db): tasks go to the real worker. At teardown, waits
+    until the worker is idle, so that follow-up tasks (a recompute after an import) do not hold locks while
+    the database is flushed for the next test."""
+    yield celery_worker_process
+    drain_worker(celery_worker_process)
+
+
+def drain_worker(worker, timeout=60.0):
+    import redis
+
+    app, queue = worker["app"], worker["queue"]
+    client = redis.Redis.from_url(worker["broker"])
+
+    def idle():
+        if client.llen(queue):
+            return False
+        inspect = app.control.inspect(timeout=1.0)
+        busy = [*(inspect.active() or {}).values(), *(inspect.reserved() or {}).values()]
+        return not any(busy)
+
+    wait_until(idle, timeout=timeout, interval=0.2)
 
 
 @pytest.fixture(autouse=True)
 def _celery_marker(request):
+    """Tests marked `celery` get the real worker; all others run tasks eagerly, even when a broker is set."""
     if request.node.get_closest_marker("celery"):
         request.getfixturevalue("celery_worker")
+        yield
+        return
+    from config.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved
 
 
 # --- browser ----------------------------------------------------------------------------------------------

@@ -201,6 +201,7 @@ def test_a_recompute_that_fails_half_way_leaves_the_previous_lines(sample, monke
     assert sorted(PaymentLine.objects.values_list("patient_list_id", "kind", "amount")) == before
 
 
+@pytest.mark.postgres  # SQLite splits bulk inserts into batches of 999 variables
 def test_query_count_of_recompute_is_constant_in_the_number_of_lists(django_assert_max_num_queries):
     oslo = Municipality.objects.get(kommunenummer="0301")
     practice = factories.PracticeFactory(municipality=oslo)

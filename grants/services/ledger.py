@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
@@ -60,78 +60,92 @@ def rate_rows() -> list[rules.Rate]:
     return [row.as_rule() for row in RateSchedule.objects.all()]
 
 
-def _counts_with_holders(municipality_id: int, month: date):
-    """Every count of the month with the holder in force that month — one query."""
+def _counts_with_holders(municipality_ids: list[int], month: date):
+    """Every count of the month with the holder in force that month — one query for any number of
+    municipalities."""
     holder = ListHolder.objects.filter(patient_list=OuterRef("patient_list"), from_month__lte=month).order_by(
         "-from_month")
-    return ListCount.objects.filter(patient_list__municipality_id=municipality_id, month=month).annotate(
+    return ListCount.objects.filter(patient_list__municipality_id__in=municipality_ids, month=month).annotate(
         holder_doctor=Subquery(holder.values("doctor_id")[:1]),
         holder_driftsform=Subquery(holder.values("driftsform")[:1]),
-    ).values_list("patient_list_id", "antall_pasienter", "listetak", "behovsindeks", "holder_doctor",
-                  "holder_driftsform").order_by("patient_list_id")
+    ).values_list("patient_list__municipality_id", "patient_list_id", "antall_pasienter", "listetak",
+                  "behovsindeks", "holder_doctor", "holder_driftsform").order_by("patient_list_id")
 
 
-def _missing_lists(municipality_id: int, month: date) -> list[dict]:
+def _missing_lists(municipality_ids: list[int], month: date) -> dict[int, list[dict]]:
     """Lists that should have a count this month and have none: active in the month (when the dates are set)
     and with counts from an earlier month (a list is not expected before its first count)."""
     month_end = add_months(month, 1)
-    lists = PatientList.objects.filter(municipality_id=municipality_id).filter(
+    lists = PatientList.objects.filter(municipality_id__in=municipality_ids).filter(
         Q(active_from__isnull=True) | Q(active_from__lt=month_end),
         Q(active_to__isnull=True) | Q(active_to__gte=month),
     ).filter(counts__month__lt=month).exclude(counts__month=month).distinct()
-    return [{"id": pk, "listenummer": nr} for pk, nr in lists.order_by("listenummer").values_list("pk", "listenummer")]
+    missing = defaultdict(list)
+    for pk, number, municipality_id in lists.order_by("listenummer").values_list("pk", "listenummer",
+                                                                                 "municipality_id"):
+        missing[municipality_id].append({"id": pk, "listenummer": number})
+    return missing
 
 
-def compute_month(municipality_id: int, month: date, *, rates=None, grants_covering=None,
-                  extra_lines=None) -> Computation:
-    """The month's lines as they should be now (nothing written). `grants_covering` is the set of list ids
-    with a granted grunntilskudd covering the month; `extra_lines` lines from agreements (introduksjon, ALIS).
-    Both are filled by grants.services.cases; empty until those issues land."""
+def compute_months(municipality_ids: list[int], month: date, *, rates=None) -> dict[int, Computation]:
+    """Each municipality's lines for the month as they should be now (nothing written), in a constant
+    number of queries however many municipalities and lists."""
     rates = rates if rates is not None else rate_rows()
     try:
         rate = rules.rate_for_month(rates, month)
     except ValueError:
         rate = None
-    covering = grants_covering if grants_covering is not None else _grunntilskudd_covering(municipality_id, month)
-    result = Computation(missing=_missing_lists(municipality_id, month))
-    for list_id, n, listetak, behovsindeks, doctor_id, driftsform in _counts_with_holders(municipality_id, month):
+    covering = _grunntilskudd_covering(municipality_ids, month)
+    missing = _missing_lists(municipality_ids, month)
+    results = {mid: Computation(missing=missing.get(mid, [])) for mid in municipality_ids}
+    for municipality_id, list_id, n, listetak, behovsindeks, doctor_id, driftsform in _counts_with_holders(
+            municipality_ids, month):
         if rate is None:
             continue
         kept = driftsform in (Driftsform.FASTLONNET, Driftsform.UBESATT)
         for line in rules.month_lines(n=n, listetak=listetak, rate=rate, month=month, behovsindeks=behovsindeks,
                                       grunntilskudd_covers=list_id in covering):
-            result.lines.append(LedgerLine(
+            results[municipality_id].lines.append(LedgerLine(
                 list_id=list_id, doctor_id=doctor_id, kept=kept, kind=line.kind, quantity=line.quantity,
                 annual_rate=line.annual_rate, amount=line.amount,
                 explanation=line.explanation + (KEPT_SUFFIX if kept else ""), estimate=rate.is_estimate,
                 case_ref=covering.get(list_id, "") if line.kind == rules.KIND_GRUNNTILSKUDD else "",
             ))
-    result.lines.extend(extra_lines if extra_lines is not None else _agreement_lines(municipality_id, month))
-    result.uses_estimate = bool(rate and rate.is_estimate and result.lines)
-    return result
+    for municipality_id, lines in _agreement_lines(municipality_ids, month).items():
+        results[municipality_id].lines.extend(lines)
+    for result in results.values():
+        result.uses_estimate = bool(rate and rate.is_estimate and result.lines)
+    return results
 
 
-def _grunntilskudd_covering(municipality_id: int, month: date) -> dict[int, str]:
+def compute_month(municipality_id: int, month: date, *, rates=None) -> Computation:
+    return compute_months([municipality_id], month, rates=rates)[municipality_id]
+
+
+def _grunntilskudd_covering(municipality_ids: list[int], month: date) -> dict[int, str]:
     """{list_id: case_ref} of granted grunntilskudd covering the month. Filled in by the grants issue."""
     return {}
 
 
-def _agreement_lines(municipality_id: int, month: date) -> list[LedgerLine]:
-    """Prorated introduksjon and ALIS lines. Filled in by the grants and ALIS issues."""
-    return []
+def _agreement_lines(municipality_ids: list[int], month: date) -> dict[int, list[LedgerLine]]:
+    """Prorated introduksjon and ALIS lines per municipality. Filled in by the grants and ALIS issues."""
+    return {}
 
 
 # --- writes -----------------------------------------------------------------------------------------------
 
 
+def _locked_months(municipality_ids: list[int], month: date) -> dict[int, PaymentMonth]:
+    """The PaymentMonth rows, created when missing, locked for this transaction in a fixed order (one run per
+    key at a time, and no deadlock between a single run and a national one)."""
+    PaymentMonth.objects.bulk_create([PaymentMonth(municipality_id=mid, month=month) for mid in municipality_ids],
+                                     ignore_conflicts=True)
+    locked = PaymentMonth.objects.select_for_update().filter(municipality_id__in=municipality_ids, month=month)
+    return {pm.municipality_id: pm for pm in locked.order_by("pk")}
+
+
 def _locked_month(municipality_id: int, month: date) -> PaymentMonth:
-    """The PaymentMonth row, created if needed, locked for this transaction (one run per key at a time)."""
-    try:
-        with transaction.atomic():
-            PaymentMonth.objects.get_or_create(municipality_id=municipality_id, month=month)
-    except IntegrityError:  # created by a concurrent run between our get and create
-        pass
-    return PaymentMonth.objects.select_for_update().get(municipality_id=municipality_id, month=month)
+    return _locked_months([municipality_id], month)[municipality_id]
 
 
 def _stored_key(line: PaymentLine):
@@ -151,17 +165,33 @@ def _to_model(line: LedgerLine, municipality_id: int, month: date) -> PaymentLin
                        explanation=line.explanation, estimate=line.estimate, case_ref=line.case_ref)
 
 
-def _replace_lines(payment_month: PaymentMonth, computation: Computation) -> bool:
-    """Swap the open month's computed lines for the new ones; True when anything changed."""
-    stored = PaymentLine.objects.filter(municipality_id=payment_month.municipality_id, month=payment_month.month
-                                        ).exclude(kind=rules.KIND_KORREKSJON)
-    if sorted(map(_stored_key, stored), key=repr) == sorted(map(_new_key, computation.lines), key=repr):
-        return False
-    stored.delete()
-    PaymentLine.objects.bulk_create(
-        [_to_model(line, payment_month.municipality_id, payment_month.month) for line in computation.lines],
-        batch_size=5000)
-    return True
+def _stored_lines(municipality_ids: list[int], month: date) -> dict[int, list]:
+    """The computed (non-correction) lines now stored, as comparable tuples per municipality — one query."""
+    stored = defaultdict(list)
+    for row in PaymentLine.objects.filter(municipality_id__in=municipality_ids, month=month).exclude(
+            kind=rules.KIND_KORREKSJON).values_list(
+            "municipality_id", "patient_list_id", "doctor_id", "kept_by_municipality", "kind", "quantity",
+            "annual_rate", "amount", "explanation", "estimate", "case_ref"):
+        stored[row[0]].append(row[1:])
+    return stored
+
+
+def _replace_lines(open_months: list[PaymentMonth], computations: dict[int, Computation]) -> set[int]:
+    """Swap the open months' computed lines for the new ones where they differ; the ids that changed."""
+    if not open_months:
+        return set()
+    month = open_months[0].month
+    ids = [pm.municipality_id for pm in open_months]
+    stored = _stored_lines(ids, month)
+    changed = {mid for mid in ids if sorted(stored.get(mid, []), key=repr)
+               != sorted(map(_new_key, computations[mid].lines), key=repr)}
+    if changed:
+        PaymentLine.objects.filter(municipality_id__in=changed, month=month).exclude(
+            kind=rules.KIND_KORREKSJON).delete()
+        PaymentLine.objects.bulk_create(
+            [_to_model(line, mid, month) for mid in sorted(changed) for line in computations[mid].lines],
+            batch_size=5000)
+    return changed
 
 
 def _withdraw_attestation(payment_month: PaymentMonth, reason: str) -> None:
@@ -236,28 +266,39 @@ class Outcome:
     changed: bool
 
 
-def recompute_month(*, municipality_id: int, month: date) -> Outcome:
-    """Recompute one municipality-month (SPEC.md §5): an open month's computed lines are replaced atomically
+def recompute_months(*, municipality_ids: list[int], month: date) -> dict[int, Outcome]:
+    """Recompute municipality-months (SPEC.md §5): an open month's computed lines are replaced atomically
     (booked corrections kept); a closed month is left as it is and the differences are booked as `korreksjon`
-    in the earliest open month after it. Idempotent, and one run at a time per key (row lock)."""
+    in the earliest open month after it. Idempotent, one run at a time per key (row locks), set-based: the
+    number of queries does not grow with the number of lists or (for open months) municipalities."""
     with transaction.atomic():
-        payment_month = _locked_month(municipality_id, month)
-        computation = compute_month(municipality_id, month)
-        changed, corrections = False, 0
-        if payment_month.is_closed:
-            corrections = _book_corrections(payment_month, computation)
-        else:
-            changed = _replace_lines(payment_month, computation)
-            if changed:
-                _withdraw_attestation(payment_month, "Linjene endret seg ved ny beregning")
-            payment_month.missing_counts = computation.missing
-            payment_month.uses_estimate = computation.uses_estimate
-            payment_month.computed_at = timezone.now()
-            payment_month.save()
-        totals = PaymentLine.objects.filter(municipality_id=municipality_id, month=month).aggregate(
-            total=Sum("amount"), lines=Count("pk"))
-    return Outcome(lines=totals["lines"], total=totals["total"] or Decimal("0.00"),
-                   missing=len(payment_month.missing_counts), corrections=corrections, changed=changed)
+        months = _locked_months(municipality_ids, month)
+        computations = compute_months(list(months), month)
+        open_months = [pm for pm in months.values() if not pm.is_closed]
+        changed = _replace_lines(open_months, computations)
+        corrections = {pm.municipality_id: _book_corrections(pm, computations[pm.municipality_id])
+                       for pm in months.values() if pm.is_closed}
+        now = timezone.now()
+        for pm in open_months:
+            pm.missing_counts = computations[pm.municipality_id].missing
+            pm.uses_estimate = computations[pm.municipality_id].uses_estimate
+            pm.computed_at = now
+            if pm.municipality_id in changed and pm.status == PaymentMonth.Status.ATTESTED:
+                _withdraw_attestation(pm, "Linjene endret seg ved ny beregning")
+                pm.save()  # with history: an attestation withdrawn is worth a record
+        PaymentMonth.objects.bulk_update(open_months, ["missing_counts", "uses_estimate", "computed_at"])
+        totals = {row["municipality_id"]: row for row in PaymentLine.objects.filter(
+            municipality_id__in=municipality_ids, month=month).order_by().values("municipality_id").annotate(
+            total=Sum("amount"), lines=Count("pk"))}
+    return {mid: Outcome(lines=totals.get(mid, {}).get("lines", 0),
+                         total=totals.get(mid, {}).get("total") or Decimal("0.00"),
+                         missing=len(months[mid].missing_counts), corrections=corrections.get(mid, 0),
+                         changed=mid in changed)
+            for mid in municipality_ids}
+
+
+def recompute_month(*, municipality_id: int, month: date) -> Outcome:
+    return recompute_months(municipality_ids=[municipality_id], month=month)[municipality_id]
 
 
 # --- runs (what the browser, the API and the tasks start) -------------------------------------------------
@@ -272,28 +313,57 @@ def start_recompute(*, municipality: Municipality, month: date, user=None, trigg
     return run
 
 
+def start_recompute_many(*, municipalities, month: date, user=None, trigger="import", chunk=50) -> list[PaymentRun]:
+    """One run row per municipality, carried out in chunks (one task per chunk, one set-based recompute)."""
+    from grants.tasks import recompute_runs_task
+
+    runs = PaymentRun.objects.bulk_create([PaymentRun(municipality=m, month=month, started_by=user, trigger=trigger)
+                                           for m in municipalities])
+    for start in range(0, len(runs), chunk):
+        ids = [run.pk for run in runs[start:start + chunk]]
+        transaction.on_commit(lambda ids=ids: recompute_runs_task.delay(ids))
+    return runs
+
+
 def execute_run(run_id: int) -> PaymentRun:
     """Carry out a queued run (the task's body). A run already finished is left alone (redelivery)."""
-    run = PaymentRun.objects.get(pk=run_id)
-    if run.status in (PaymentRun.Status.DONE, PaymentRun.Status.FAILED):
-        return run
-    run.status, run.started_at = PaymentRun.Status.RUNNING, timezone.now()
-    run.save(update_fields=["status", "started_at"])
-    set_progress("payment-run", run.pk, 10)
+    return execute_runs([run_id])[0]
+
+
+def execute_runs(run_ids: list[int]) -> list[PaymentRun]:
+    """Carry out queued runs of one month together; runs already finished are left alone (redelivery)."""
+    runs = list(PaymentRun.objects.filter(pk__in=run_ids).order_by("pk"))
+    pending = [run for run in runs if run.status not in (PaymentRun.Status.DONE, PaymentRun.Status.FAILED)]
+    if not pending:
+        return runs
+    now = timezone.now()
+    for run in pending:
+        run.status, run.started_at = PaymentRun.Status.RUNNING, now
+        set_progress("payment-run", run.pk, 10)
+    PaymentRun.objects.bulk_update(pending, ["status", "started_at"])
+    by_month = defaultdict(list)
+    for run in pending:
+        by_month[run.month].append(run)
     try:
-        outcome = recompute_month(municipality_id=run.municipality_id, month=run.month)
+        outcomes = {(mid, month): outcome for month, month_runs in by_month.items()
+                    for mid, outcome in recompute_months(
+                        municipality_ids=[r.municipality_id for r in month_runs], month=month).items()}
     except Exception as error:
-        logger.exception("payment run %s failed", run_id)
-        run.status, run.message = PaymentRun.Status.FAILED, f"Beregningen feilet: {error.__class__.__name__}"
-        run.finished_at = timezone.now()
-        run.save()
+        logger.exception("payment runs %s failed", run_ids)
+        for run in pending:
+            run.status, run.message = PaymentRun.Status.FAILED, f"Beregningen feilet: {error.__class__.__name__}"
+            run.finished_at = timezone.now()
+        PaymentRun.objects.bulk_update(pending, ["status", "message", "finished_at"])
         raise
-    set_progress("payment-run", run.pk, 100)
-    run.status, run.finished_at = PaymentRun.Status.DONE, timezone.now()
-    run.lines, run.total, run.missing, run.corrections = (outcome.lines, outcome.total, outcome.missing,
-                                                          outcome.corrections)
-    run.save()
-    return run
+    now = timezone.now()
+    for run in pending:
+        outcome = outcomes[(run.municipality_id, run.month)]
+        run.status, run.finished_at = PaymentRun.Status.DONE, now
+        run.lines, run.total, run.missing, run.corrections = (outcome.lines, outcome.total, outcome.missing,
+                                                              outcome.corrections)
+        set_progress("payment-run", run.pk, 100)
+    PaymentRun.objects.bulk_update(pending, ["status", "finished_at", "lines", "total", "missing", "corrections"])
+    return runs
 
 
 def municipalities_with_lists():

@@ -17,6 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from config.celery import tasks_run_eagerly
 from config.months import format_month
 from config.progress import set_progress
 from practices import importing
@@ -180,22 +181,23 @@ def plan_import(rows: list[ListRow]) -> Plan:
             holder_changed_rows.add(row.row)
     plan.holders = timelines
 
-    stored_counts = {
-        (c.patient_list_id, c.month): c
-        for c in ListCount.objects.filter(patient_list_id__in=list_ids, month__in={r.maaned for r in rows})
+    stored_counts = {  # plain tuples: a national file compares 60,000 of them
+        (list_id, month): (antall, listetak, behovsindeks)
+        for list_id, month, antall, listetak, behovsindeks in ListCount.objects.filter(
+            patient_list_id__in=list_ids, month__in={r.maaned for r in rows}).values_list(
+            "patient_list_id", "month", "antall_pasienter", "listetak", "behovsindeks").iterator(chunk_size=20000)
     }
     for row in rows:
         key = (row.kommunenummer, row.listenummer)
         patient_list = stored_lists.get(key)
         count = stored_counts.get((patient_list.pk, row.maaned)) if patient_list else None
-        behovsindeks = row.behovsindeks if row.behovsindeks is not None else (count.behovsindeks if count else None)
+        behovsindeks = row.behovsindeks if row.behovsindeks is not None else (count[2] if count else None)
         if count is None:
             plan.created += 1
             plan.counts.append(row)
             plan.months.add((row.kommunenummer, row.maaned))
             continue
-        count_changed = (count.antall_pasienter, count.listetak, count.behovsindeks) != (
-            row.antall_pasienter, row.listetak, behovsindeks)
+        count_changed = count != (row.antall_pasienter, row.listetak, behovsindeks)
         if count_changed:
             plan.counts.append(row)
             plan.months.add((row.kommunenummer, row.maaned))
@@ -240,7 +242,7 @@ def _sample(row: ListRow, count) -> dict:
     return {
         "rad": row.row, "kommunenummer": row.kommunenummer, "listenummer": row.listenummer,
         "maaned": format_month(row.maaned), "lege": row.lege_navn or "ubesatt",
-        "antall_pasienter": row.antall_pasienter, "for": count.antall_pasienter if count else None,
+        "antall_pasienter": row.antall_pasienter, "for": count[0] if count else None,
         "listetak": row.listetak,
     }
 
@@ -348,27 +350,37 @@ def _municipalities_in(rows) -> list[int]:
         "id", flat=True))
 
 
-@transaction.atomic
-def import_upload(*, user, data: bytes, filename: str, source: str = "web", records=None) -> ImportJob:
-    """Keep the upload as an ImportJob and check it: a preview (nothing written) or a failed job with
-    every error. `records` (the API's JSON rows) replaces the file."""
+def _accept(*, user, data: bytes, filename: str, source: str, records) -> tuple[ImportJob, ParseResult | None]:
+    """Keep the upload as an ImportJob and parse it; (job, None) when it was rejected (job marked failed)."""
     job = ImportJob(user=user if user and user.is_authenticated else None, source=source,
                     filename=filename[:255], dry_run=True)
     job.save()
     if len(data) > settings.IMPORT_MAX_BYTES:  # not stored: the log keeps the name, size and message
-        return _record_failure(job, message=f"Filen er for stor ({len(data) / 1024 / 1024:.1f} MB). "
-                                            "Største tillatte filstørrelse er 20 MB. Del den opp og prøv igjen.")
+        _record_failure(job, message=f"Filen er for stor ({len(data) / 1024 / 1024:.1f} MB). "
+                                     "Største tillatte filstørrelse er 20 MB. Del den opp og prøv igjen.")
+        return job, None
     if records is None:
         job.file.save(f"{job.pk}.csv", ContentFile(data), save=True)
-    context = import_context(user)
     try:
-        result = _parse(job, data, context, records)
+        result = _parse(job, data, import_context(user), records)
     except FileRejected as rejected:
-        return _record_failure(job, message=str(rejected))
+        _record_failure(job, message=str(rejected))
+        return job, None
     job.data_rows = result.data_rows
     job.warnings = list(result.warnings)
     if not result.ok:
-        return _record_failure(job, errors=result.errors)
+        _record_failure(job, errors=result.errors)
+        return job, None
+    return job, result
+
+
+@transaction.atomic
+def import_upload(*, user, data: bytes, filename: str, source: str = "web", records=None) -> ImportJob:
+    """Keep the upload as an ImportJob and check it: a preview (nothing written) or a failed job with
+    every error. `records` (the API's JSON rows) replaces the file."""
+    job, result = _accept(user=user, data=data, filename=filename, source=source, records=records)
+    if result is None:
+        return job
     plan = plan_import(result.rows)
     job.created, job.changed, job.unchanged = plan.created, plan.changed, plan.unchanged
     job.changed_sample = plan.sample
@@ -385,7 +397,7 @@ def import_confirm(*, job: ImportJob, user) -> ImportJob:
         return job
     job.status = ImportJob.Status.QUEUED
     job.save(update_fields=["status"])
-    if job.data_rows > ASYNC_THRESHOLD and not settings.CELERY_TASK_ALWAYS_EAGER:
+    if job.data_rows > ASYNC_THRESHOLD and not tasks_run_eagerly():
         from practices.tasks import run_import
 
         transaction.on_commit(lambda: run_import.delay(job.pk))
@@ -393,7 +405,7 @@ def import_confirm(*, job: ImportJob, user) -> ImportJob:
     return import_run(job_id=job.pk)
 
 
-def import_run(*, job_id: int, records=None) -> ImportJob:
+def import_run(*, job_id: int, records=None, result: ParseResult | None = None) -> ImportJob:
     """Parse again (the database may have changed since the preview), plan and write, all or nothing.
     Idempotent: a job that is already done or failed is left alone (tasks may be delivered twice).
     Any failure leaves nothing written and the job marked failed with a message, never a job stuck running."""
@@ -401,7 +413,7 @@ def import_run(*, job_id: int, records=None) -> ImportJob:
     if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
         return job
     try:
-        return _run(job, records)
+        return _run(job, records, result)
     except Exception:
         logger.exception("import %s failed", job_id)
         ImportJob.objects.filter(pk=job_id).update(
@@ -411,17 +423,18 @@ def import_run(*, job_id: int, records=None) -> ImportJob:
         raise
 
 
-def _run(job: ImportJob, records) -> ImportJob:
+def _run(job: ImportJob, records, result: ParseResult | None = None) -> ImportJob:
     job.status = ImportJob.Status.RUNNING
     job.save(update_fields=["status"])
     set_progress("import", job.pk, 5)
-    data = b"" if records is not None else _read(job)
-    try:
-        result = _parse(job, data, import_context(job.user), records)
-    except FileRejected as rejected:
-        return _record_failure(job, message=str(rejected))
-    if not result.ok:
-        return _record_failure(job, errors=result.errors)
+    if result is None:
+        data = b"" if records is not None else _read(job)
+        try:
+            result = _parse(job, data, import_context(job.user), records)
+        except FileRejected as rejected:
+            return _record_failure(job, message=str(rejected))
+        if not result.ok:
+            return _record_failure(job, errors=result.errors)
     set_progress("import", job.pk, 15)
     with transaction.atomic():
         job = ImportJob.objects.select_for_update(of=("self",)).select_related("user").get(pk=job.pk)
@@ -462,10 +475,10 @@ def _read(job: ImportJob) -> bytes:
 
 def import_file(*, user, data: bytes, filename: str, dry_run: bool, source: str = "cli",
                 records=None) -> ImportJob:
-    """Check and (unless dry_run) run an import in one call (CLI, API)."""
-    job = import_upload(user=user, data=data, filename=filename, source=source, records=records)
-    if dry_run or job.status == ImportJob.Status.FAILED:
+    """Check and (unless dry_run) run an import in one call (CLI, API): parsed once, planned once."""
+    if dry_run:
+        return import_upload(user=user, data=data, filename=filename, source=source, records=records)
+    job, result = _accept(user=user, data=data, filename=filename, source=source, records=records)
+    if result is None:
         return job
-    job.status = ImportJob.Status.RUNNING
-    job.save(update_fields=["status"])
-    return import_run(job_id=job.pk, records=records)
+    return import_run(job_id=job.pk, records=records, result=result)

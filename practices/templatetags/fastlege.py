@@ -1,5 +1,7 @@
 """Template filters for money, numbers and months in Norwegian formats (SPEC.md §11)."""
 
+from decimal import Decimal
+
 from django import template
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -20,6 +22,12 @@ def kr(value):
 def nb(value, decimals=0):
     """A number with a no-break space between thousands: `1 234`."""
     return "" if value is None else money.format_number_nb(value, int(decimals))
+
+
+@register.filter
+def percent_of_permille(value):
+    """501 (per mille) → `50,1 %`."""
+    return "" if value is None else money.format_number_nb(Decimal(value) / 10, 1) + "\xa0%"
 
 
 @register.filter

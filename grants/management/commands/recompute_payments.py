@@ -24,7 +24,8 @@ class Command(BaseCommand):
             municipalities = [found]
         else:
             municipalities = list(ledger.municipalities_with_lists())
+        outcomes = ledger.recompute_months(municipality_ids=[m.pk for m in municipalities], month=month)
         for target in municipalities:
-            outcome = ledger.recompute_month(municipality_id=target.pk, month=month)
+            outcome = outcomes[target.pk]
             self.stdout.write(f"{target.kommunenummer} {format_month(month)}: linjer {outcome.lines}, "
                               f"sum {outcome.total:.2f}, mangler listetall {outcome.missing}")
