@@ -6,4 +6,7 @@ class GrantsConfig(AppConfig):
     verbose_name = "Tilskudd og utbetalinger"
 
     def ready(self):
-        from grants import signals  # noqa: F401 - connects the receivers
+        from grants import signals
+        from practices.services import list_import
+
+        list_import.CLOSED_MONTH_CHECKS.append(signals.closed_months)

@@ -19,3 +19,14 @@ def recompute_after_import(sender, months, **kwargs):
         by_month[month].append(municipalities[kommunenummer])
     for month, touched in sorted(by_month.items()):
         start_recompute_many(municipalities=touched, month=month, trigger="import")
+
+
+def closed_months(keys) -> set:
+    """Which of {(kommunenummer, month)} are closed payment months (import warning, SPEC.md §9)."""
+    from grants.models import PaymentMonth
+
+    rows = PaymentMonth.objects.filter(status=PaymentMonth.Status.CLOSED,
+                                       municipality__kommunenummer__in={k for k, _ in keys},
+                                       month__in={m for _, m in keys}).values_list("municipality__kommunenummer",
+                                                                                   "month")
+    return set(rows) & set(keys)

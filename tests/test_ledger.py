@@ -330,3 +330,40 @@ def test_the_same_recompute_twice_at_the_same_time_gives_the_same_ledger():
     assert errors == []
     assert sorted(oslo_lines.values_list("patient_list_id", "kind", "amount")) == expected
     assert PaymentMonth.objects.filter(municipality=oslo, month=JUNE).count() == 1
+
+
+def test_an_import_into_a_closed_month_warns_and_the_recompute_books_corrections_once(caseworker, caseworker2):
+    import_file(user=None, data=(DATA / "lister_eksempel.csv").read_bytes(), filename="x.csv", dry_run=False)
+    oslo = Municipality.objects.get(kommunenummer="0301")
+    ledger.recompute_month(municipality_id=oslo.pk, month=JUNE)
+    close(PaymentMonth.objects.get(municipality=oslo, month=JUNE), caseworker, caseworker2)
+    changed = (DATA / "lister_eksempel.csv").read_bytes().replace(b";642;2020-06", b";700;2020-06")
+    job = import_file(user=None, data=changed, filename="y.csv", dry_run=False)
+    assert (job.status, job.changed) == ("done", 1)
+    assert job.warnings == ["Listetallene for 0301 2020-06 endres, men utbetalingsmåneden er lukket. Differansen "
+                            "bokføres som korreksjon i neste åpne måned ved neste beregning."]
+    assert ledger.recompute_month(municipality_id=oslo.pk, month=JUNE).corrections == 1
+    assert ledger.recompute_month(municipality_id=oslo.pk, month=JUNE).corrections == 0
+    correction = PaymentLine.objects.get(kind="korreksjon")
+    assert (correction.month, correction.amount) == (date(2020, 7, 1), kr(Decimal(58) * 577 / 12))
+
+
+@pytest.mark.celery
+@pytest.mark.django_db(transaction=True)
+def test_the_same_run_delivered_twice_through_the_worker_gives_one_ledger(celery_worker):
+    from grants.models import PaymentRun
+    from grants.tasks import recompute_month_task
+    from tests.conftest import wait_until
+
+    holder = factories.ListHolderFactory()
+    factories.ListCountFactory(patient_list=holder.patient_list, month=JUNE, antall_pasienter=1500)
+    municipality = holder.patient_list.municipality
+    run = PaymentRun.objects.create(municipality=municipality, month=JUNE)
+    other = PaymentRun.objects.create(municipality=municipality, month=JUNE)
+    results = [recompute_month_task.delay(run.pk), recompute_month_task.delay(run.pk),
+               recompute_month_task.delay(other.pk)]
+    for result in results:
+        result.get(timeout=60)
+    wait_until(lambda: PaymentRun.objects.filter(status="done").count() == 2)
+    assert sorted(PaymentLine.objects.values_list("kind", "amount")) == [
+        ("basis_over", Decimal("20791.67")), ("basis_under", Decimal("48083.33"))]

@@ -40,6 +40,10 @@ BATCH = 5000
 SAMPLE_SIZE = 20
 ASYNC_THRESHOLD = 1000  # SPEC.md §9: files over 1,000 rows run in a Celery task
 
+# Functions {(kommunenummer, month)} → the closed payment months among them. The payments app registers one
+# (practices must not import grants, SPEC.md §2); counts of a closed month are accepted with a warning.
+CLOSED_MONTH_CHECKS: list = []
+
 
 # --- context ----------------------------------------------------------------------------------------------
 
@@ -208,6 +212,10 @@ def plan_import(rows: list[ListRow]) -> Plan:
                 plan.sample.append(_sample(row, count))
         else:
             plan.unchanged += 1
+    closed = set().union(*(check(plan.months) for check in CLOSED_MONTH_CHECKS)) if plan.months else set()
+    plan.warnings = [
+        f"Listetallene for {knr} {format_month(month)} endres, men utbetalingsmåneden er lukket. Differansen "
+        "bokføres som korreksjon i neste åpne måned ved neste beregning." for knr, month in sorted(closed)]
     return plan
 
 
@@ -384,6 +392,7 @@ def import_upload(*, user, data: bytes, filename: str, source: str = "web", reco
     plan = plan_import(result.rows)
     job.created, job.changed, job.unchanged = plan.created, plan.changed, plan.unchanged
     job.changed_sample = plan.sample
+    job.warnings = [*result.warnings, *plan.warnings]
     job.months = sorted({format_month(m) for _, m in plan.months})
     job.status = ImportJob.Status.PREVIEW
     job.save()
@@ -445,7 +454,7 @@ def _run(job: ImportJob, records, result: ParseResult | None = None) -> ImportJo
         _apply(plan, job, job.user)
         job.created, job.changed, job.unchanged = plan.created, plan.changed, plan.unchanged
         job.changed_sample = plan.sample
-        job.warnings = list(result.warnings)
+        job.warnings = [*result.warnings, *plan.warnings]
         job.months = sorted({format_month(m) for _, m in plan.months})
         job.data_rows = result.data_rows
         job.status = ImportJob.Status.DONE

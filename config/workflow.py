@@ -1,0 +1,54 @@
+"""Case workflows as explicit transition tables (STYLE.md: Amsterdam Signals), shared by grants and ALIS.
+
+A table lists every allowed (from, action) → to with who may do it; services call `transition_for` before
+any change and record an event with who, when and why. Nothing here touches the database."""
+
+from dataclasses import dataclass
+
+ADMINISTRATOR, CASEWORKER, SYSTEM = "administrator", "caseworker", "system"
+
+
+class TransitionNotAllowed(Exception):
+    """The action is not allowed from the current status; `allowed` names the actions that are."""
+
+    def __init__(self, status: str, action: str, allowed: list[str]):
+        self.status, self.action, self.allowed = status, action, allowed
+        names = ", ".join(allowed) or "ingen"
+        super().__init__(f"«{action}» er ikke tillatt når saken har status «{status}». Tillatt nå: {names}.")
+
+
+@dataclass(frozen=True)
+class Transition:
+    source: str
+    action: str
+    target: str
+    role: str  # who may do it: administrator, caseworker or system (the daily job)
+    reason_required: bool = False
+    four_eyes: bool = False  # not by the one who created or submitted the case
+
+
+class Workflow:
+    def __init__(self, *transitions: Transition):
+        self.transitions = transitions
+        self._index = {(t.source, t.action): t for t in transitions}
+
+    def allowed(self, status: str) -> list[Transition]:
+        return [t for t in self.transitions if t.source == status]
+
+    def transition_for(self, status: str, action: str) -> Transition:
+        try:
+            return self._index[(status, action)]
+        except KeyError:
+            raise TransitionNotAllowed(status, action, [t.action for t in self.allowed(status)]) from None
+
+    def statuses(self) -> set[str]:
+        return {t.source for t in self.transitions} | {t.target for t in self.transitions}
+
+
+def four_eyes_reason(user, *, created_by_id, submitted_by_id) -> str:
+    """Empty when `user` may decide; otherwise why not (SPEC.md §6: neither created nor submitted it)."""
+    if user.pk == created_by_id:
+        return "Du opprettet saken. En annen saksbehandler må avgjøre den (fireøyneprinsippet)."
+    if user.pk == submitted_by_id:
+        return "Du sendte inn saken. En annen saksbehandler må avgjøre den (fireøyneprinsippet)."
+    return ""
