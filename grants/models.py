@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from grants import rules
-from practices.models import Doctor, Municipality, PatientList
+from practices.models import Doctor, Municipality, PatientList, Practice
 
 
 class RateSchedule(models.Model):
@@ -178,3 +178,136 @@ class PaymentRun(models.Model):
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+
+# --- grant cases (SPEC.md §6) -------------------------------------------------------------------------------
+
+
+class CaseStatus(models.TextChoices):
+    UTKAST = "utkast", _("Utkast")
+    INNSENDT = "innsendt", _("Innsendt")
+    INNVILGET = "innvilget", _("Innvilget")
+    AVSLATT = "avslatt", _("Avslått")
+    PAAKLAGET = "paaklaget", _("Påklaget")
+    UTLOPT = "utlopt", _("Utløpt")
+    AVSLUTTET = "avsluttet", _("Avsluttet")
+
+
+# A case that was ever granted pays the months it covered, whatever its status now (SPEC.md §5).
+EVER_GRANTED = (CaseStatus.INNVILGET, CaseStatus.UTLOPT, CaseStatus.AVSLUTTET)
+
+
+class GrantCase(models.Model):
+    """What grunntilskudd and introduksjonsavtaler share: status, who did what, the decision (*enkeltvedtak*)."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("kommune"))
+    status = models.CharField(_("status"), max_length=10, choices=CaseStatus.choices, default=CaseStatus.UTKAST)
+    saksnummer = models.CharField(_("saksnummer (arkiv)"), max_length=50, blank=True)
+    checks = models.JSONField(_("vilkår"), default=list, blank=True)  # [{"code", "ok", "message"}] at submission
+    checked_on = models.DateField(_("vilkår vurdert"), null=True, blank=True)
+    override_reason = models.TextField(_("begrunnelse for å innvilge tross vilkår"), blank=True)
+    decision_reason = models.TextField(_("begrunnelse for vedtaket"), blank=True)
+    appeal_reason = models.TextField(_("klagens begrunnelse"), blank=True)
+    terminated_on = models.DateField(_("avsluttet fra"), null=True, blank=True)
+    termination_reason = models.TextField(_("begrunnelse for avslutning"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+
+class GrunntilskuddApplication(GrantCase):
+    """A list with fewer than 500 patients paid as if it had 500, for the 24 months from the holder's
+    fastlegeavtale started (not before 2020-05), SPEC.md §6."""
+
+    patient_list = models.ForeignKey(PatientList, on_delete=models.PROTECT, related_name="grunntilskudd",
+                                     verbose_name=_("fastlegeliste"))
+    doctor = models.ForeignKey(Doctor, on_delete=models.PROTECT, related_name="grunntilskudd",
+                               verbose_name=_("søker (listeinnehaver)"))
+    avtale_fra = models.DateField(_("fastlegeavtalen startet"))
+    history = HistoricalRecords()
+
+    class Meta(GrantCase.Meta):
+        verbose_name = _("søknad om grunntilskudd")
+        verbose_name_plural = _("søknader om grunntilskudd")
+
+    def __str__(self):
+        return f"Grunntilskudd {self.pk} – {self.patient_list}"
+
+
+class IntroductionAllotment(models.Model):
+    """Helsedirektoratet's allotment of introduksjonsavtaler to a municipality (letter, number granted)."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="introduction_allotments")
+    letter_reference = models.CharField(_("brevreferanse"), max_length=100)
+    number_granted = models.PositiveIntegerField(_("antall tildelt"), validators=[MinValueValidator(1)])
+    granted_on = models.DateField(_("tildelt"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-granted_on"]
+        verbose_name = _("tildeling av introduksjonsavtaler")
+        verbose_name_plural = _("tildelinger av introduksjonsavtaler")
+
+    def __str__(self):
+        return f"{self.municipality.kommunenummer}: {self.number_granted} ({self.letter_reference})"
+
+
+class IntroduksjonsAvtale(GrantCase):
+    """Two years in open, unselected practice for a doctor who needs it, on host lists of other holders."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="introduksjonsavtaler",
+                                 verbose_name=_("legekontor"))
+    doctor = models.ForeignKey(Doctor, on_delete=models.PROTECT, related_name="introduksjonsavtaler",
+                               verbose_name=_("introduksjonslege"))
+    host_lists = models.ManyToManyField(PatientList, related_name="introduksjonsavtaler",
+                                        verbose_name=_("vertslister"))
+    start_date = models.DateField(_("start"))
+    end_date = models.DateField(_("planlagt slutt"))
+    position_percent = models.PositiveSmallIntegerField(_("stillingsprosent"))
+    annual_contribution = models.DecimalField(_("kommunalt tilskudd per år (kr)"), max_digits=12, decimal_places=2,
+                                              default=0, validators=[MinValueValidator(0)])
+    history = HistoricalRecords()
+
+    class Meta(GrantCase.Meta):
+        verbose_name = _("introduksjonsavtale")
+        verbose_name_plural = _("introduksjonsavtaler")
+
+    def __str__(self):
+        return f"Introduksjonsavtale {self.pk} – {self.doctor.name}"
+
+    @property
+    def effective_end(self):
+        return min(self.end_date, self.terminated_on) if self.terminated_on else self.end_date
+
+
+class CaseEvent(models.Model):
+    """One transition of a case: the timeline (who, when, why), SPEC.md §6."""
+
+    grunntilskudd = models.ForeignKey(GrunntilskuddApplication, on_delete=models.CASCADE, null=True, blank=True,
+                                      related_name="events")
+    introduksjon = models.ForeignKey(IntroduksjonsAvtale, on_delete=models.CASCADE, null=True, blank=True,
+                                     related_name="events")
+    action = models.CharField(max_length=20)
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.action}: {self.from_status} → {self.to_status}"

@@ -37,3 +37,11 @@ def recompute_current_month() -> int:
     """Nightly (django-celery-beat): the current month, in Europe/Oslo."""
     today = timezone.localdate()
     return len(ledger.recompute_all(month=today.replace(day=1), trigger="nightly"))
+
+
+@shared_task(acks_late=True)
+def expire_eligibility_today() -> dict:
+    """Daily (django-celery-beat): SPEC.md §8."""
+    from grants.services.expiry import expire_eligibility
+
+    return expire_eligibility(today=timezone.localdate())

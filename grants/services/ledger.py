@@ -123,13 +123,28 @@ def compute_month(municipality_id: int, month: date, *, rates=None) -> Computati
 
 
 def _grunntilskudd_covering(municipality_ids: list[int], month: date) -> dict[int, str]:
-    """{list_id: case_ref} of granted grunntilskudd covering the month. Filled in by the grants issue."""
-    return {}
+    """{list_id: case_ref} of grunntilskudd ever granted that cover the month."""
+    from grants.services.cases import grunntilskudd_covering
+
+    return grunntilskudd_covering(municipality_ids, month)
 
 
 def _agreement_lines(municipality_ids: list[int], month: date) -> dict[int, list[LedgerLine]]:
-    """Prorated introduksjon and ALIS lines per municipality. Filled in by the grants and ALIS issues."""
-    return {}
+    """Prorated `introduksjon` and `alis` lines per municipality (payee: the agreement's doctor)."""
+    from grants.services.cases import introduksjon_paying
+
+    lines = defaultdict(list)
+    for kind, prefix, agreements in ((rules.KIND_INTRODUKSJON, "introduksjon", introduksjon_paying(
+            municipality_ids, month)),):
+        for agreement in agreements:
+            line = rules.prorated_line(kind=kind, annual=agreement["annual"], start=agreement["start"],
+                                       end=agreement["end"], month=month)
+            if line is not None:
+                lines[agreement["municipality_id"]].append(LedgerLine(
+                    list_id=None, doctor_id=agreement["doctor_id"], kept=False, kind=kind, quantity=line.quantity,
+                    annual_rate=line.annual_rate, amount=line.amount, explanation=line.explanation,
+                    case_ref=f"{prefix}:{agreement['id']}"))
+    return lines
 
 
 # --- writes -----------------------------------------------------------------------------------------------

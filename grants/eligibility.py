@@ -1,0 +1,132 @@
+"""Eligibility of grant applications (SPEC.md §6) as pure functions: every check with its outcome and a
+Norwegian explanation, so the caseworker sees why — and a failing check blocks approval unless overridden."""
+
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from config.months import add_months, format_month
+
+GRUNNTILSKUDD_FROM = date(2020, 5, 1)  # the action plan's first measures
+GRUNNTILSKUDD_MONTHS = 24
+LISTETAK_OVER = 500  # "listetak over 500" (the plan); Helfo writes "500 eller høyere" — docs/grants.md
+PATIENTS_UNDER = 500
+INTRODUKSJON_FROM = date(2022, 1, 1)
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    ok: bool
+    message: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _d(value: date) -> str:
+    return value.strftime("%d.%m.%Y")
+
+
+def months_between(earlier: date, later: date) -> int:
+    return (later.year - earlier.year) * 12 + later.month - earlier.month
+
+
+def grunntilskudd_coverage(avtale_fra: date) -> tuple[date, date]:
+    """First and last month covered: the agreement's start month (not before 2020-05) and the 23 after it."""
+    start = avtale_fra.replace(day=1)
+    return max(start, GRUNNTILSKUDD_FROM), add_months(start, GRUNNTILSKUDD_MONTHS - 1)
+
+
+def grunntilskudd_covers(*, avtale_fra: date, terminated_on: date | None, month: date) -> bool:
+    first, last = grunntilskudd_coverage(avtale_fra)
+    return first <= month <= last and (terminated_on is None or month <= terminated_on)
+
+
+def grunntilskudd_checks(*, on: date, applicant_id: int | None, holder_id: int | None, holder_name: str,
+                         driftsform: str | None, listetak: int | None, patients: int | None,
+                         patients_month: date | None, avtale_fra: date | None) -> list[Check]:
+    """Judged on the day `on` (the day of submission; today for a draft)."""
+    checks = []
+    if holder_id is not None and holder_id == applicant_id:
+        checks.append(Check("listeinnehaver", True, "Søkeren er listeinnehaver."))
+    else:
+        checks.append(Check("listeinnehaver", False, f"Søkeren er ikke listeinnehaver for listen "
+                                                     f"(innehaver nå: {holder_name or 'ingen – ubesatt'})."))
+    if driftsform == "naeringsdrivende":
+        checks.append(Check("driftsform", True, "Listeinnehaveren er næringsdrivende."))
+    else:
+        label = {"fastlonnet": "fastlønnet", "ubesatt": "ubesatt"}.get(driftsform or "", "ukjent")
+        checks.append(Check("driftsform", False, f"Listen er {label}. Bare næringsdrivende fastleger kan få "
+                                                 "grunntilskudd."))
+    if listetak is None:
+        checks.append(Check("listetak", False, "Listen har ikke noe listetak registrert."))
+    else:
+        checks.append(Check("listetak", listetak > LISTETAK_OVER,
+                            f"Listetak {listetak} – {'over 500' if listetak > LISTETAK_OVER else 'må være over 500'}."))
+    if patients is None:
+        checks.append(Check("pasienter", False, "Listen har ingen listetall ennå. Importer listetall først."))
+    else:
+        ok = patients < PATIENTS_UNDER
+        checks.append(Check("pasienter", ok, f"Listen har {patients} pasienter ({format_month(patients_month)}) – "
+                                             f"{'under 500' if ok else 'må være under 500'}."))
+    if avtale_fra is None:
+        checks.append(Check("avtale", False, "Oppgi når fastlegeavtalen startet."))
+    else:
+        month_number = months_between(avtale_fra, on) + 1
+        if avtale_fra > on:
+            checks.append(Check("avtale", False, f"Fastlegeavtalen starter {_d(avtale_fra)}, etter søknadsdagen."))
+        else:
+            ok = month_number <= GRUNNTILSKUDD_MONTHS
+            checks.append(Check("avtale", ok, f"Fastlegeavtalen startet {_d(avtale_fra)}: søknaden gjelder måned "
+                                              f"{month_number} av avtalen"
+                                              + (" (innenfor 24 måneder)." if ok else "; må være innenfor de "
+                                                 "første 24 månedene.")))
+        first, last = grunntilskudd_coverage(avtale_fra)
+        if first <= last:
+            checks.append(Check("periode", True, f"Dekker {format_month(first)} til {format_month(last)}."))
+        else:
+            checks.append(Check("periode", False, "Perioden på 24 måneder endte før ordningen startet 1. mai 2020."))
+    return checks
+
+
+def introduksjon_latest_end(start: date, position_percent: int) -> date:
+    """start + floor(24 × 100 / position) months − 1 day (50 % → 4 years), SPEC.md §6."""
+    return start + relativedelta(months=(24 * 100) // position_percent) - timedelta(days=1)
+
+
+def introduksjon_checks(*, start: date, end: date, position_percent: int, is_specialist: bool,
+                        doctor_id: int, practice_id: int, host_lists: list[tuple[str, int | None, int]],
+                        running: int, allotted: int) -> list[Check]:
+    """`host_lists`: (listenummer, holder doctor id at start, practice id); `running`: other granted agreements
+    of the municipality still running at `start`; `allotted`: the municipality's allotment in total."""
+    checks = [Check("ikrafttredelse", start >= INTRODUKSJON_FROM,
+                    "Start fra 1. januar 2022." if start >= INTRODUKSJON_FROM
+                    else f"Start {_d(start)}: ordningen gjelder fra 1. januar 2022.")]
+    checks.append(Check("spesialist", not is_specialist,
+                        "Legen er ikke spesialist i allmennmedisin." if not is_specialist
+                        else "Legen er allerede spesialist i allmennmedisin og kan ikke få introduksjonsavtale."))
+    if not host_lists:
+        checks.append(Check("vertslister", False, "Velg minst én vertsliste."))
+    else:
+        wrong = [nr for nr, holder, practice in host_lists if holder is None or holder == doctor_id
+                 or practice != practice_id]
+        checks.append(Check("vertslister", not wrong,
+                            "Vertslistene har andre listeinnehavere ved samme legekontor." if not wrong else
+                            f"Liste {', '.join(wrong)} må ha en annen listeinnehaver ved samme legekontor."))
+    position_ok = 50 <= position_percent <= 100
+    checks.append(Check("stilling", position_ok, f"Stilling {position_percent} % – "
+                                                 + ("innenfor 50–100 %." if position_ok else "må være 50–100 %.")))
+    if position_ok:
+        latest = introduksjon_latest_end(start, position_percent)
+        ok = start < end <= latest
+        checks.append(Check("varighet", ok, f"Slutt {_d(end)}; senest {_d(latest)} ved {position_percent} % stilling"
+                                            + ("." if ok else " – forkort avtalen.")))
+    if allotted == 0:
+        checks.append(Check("tildeling", False, "Kommunen har ikke registrert noen tildeling fra "
+                                                "Helsedirektoratet."))
+    else:
+        checks.append(Check("tildeling", running < allotted, f"{running} av {allotted} tildelte avtaler er i gang"
+                            + ("." if running < allotted else " – kommunen kan ikke starte flere.")))
+    return checks

@@ -1,0 +1,271 @@
+"""Grant cases (SPEC.md §6): create, check, and move through the one transition table; every change records
+who, when and why (a CaseEvent and the model's history). Decisions that change payments recompute the months
+they touch once the transaction commits."""
+
+from datetime import date
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from config.months import add_months, first_of_month
+from config.workflow import ADMINISTRATOR, CASEWORKER, SYSTEM, Transition, Workflow, four_eyes_reason
+from grants import eligibility
+from grants.models import (
+    EVER_GRANTED,
+    CaseEvent,
+    CaseStatus,
+    GrunntilskuddApplication,
+    IntroductionAllotment,
+    IntroduksjonsAvtale,
+)
+from practices.models import ListCount, ListHolder
+from practices.permissions import can_administer, can_casework
+
+S = CaseStatus
+WORKFLOW = Workflow(
+    Transition(S.UTKAST, "submit", S.INNSENDT, ADMINISTRATOR),
+    Transition(S.INNSENDT, "approve", S.INNVILGET, CASEWORKER, four_eyes=True),
+    Transition(S.INNSENDT, "reject", S.AVSLATT, CASEWORKER, reason_required=True, four_eyes=True),
+    Transition(S.AVSLATT, "appeal", S.PAAKLAGET, ADMINISTRATOR, reason_required=True),
+    Transition(S.PAAKLAGET, "approve", S.INNVILGET, CASEWORKER, four_eyes=True),
+    Transition(S.PAAKLAGET, "reject", S.AVSLATT, CASEWORKER, reason_required=True, four_eyes=True),
+    Transition(S.INNVILGET, "expire", S.UTLOPT, SYSTEM),
+    Transition(S.INNVILGET, "terminate", S.AVSLUTTET, CASEWORKER, reason_required=True),
+)
+ACTION_LABELS = {"submit": "Send inn", "approve": "Innvilg", "reject": "Avslå", "appeal": "Registrer klage",
+                 "expire": "Utløpt", "terminate": "Avslutt"}
+
+
+class CaseError(Exception):
+    """A refused case action; `status` is the HTTP status a caller should answer with."""
+
+    status = 400
+
+    def __init__(self, message: str, *, checks=None, field: str | None = None):
+        super().__init__(message)
+        self.checks, self.field = checks, field
+
+
+class Forbidden(CaseError):
+    status = 403
+
+
+class ChecksFailed(CaseError):
+    """A failing eligibility check without an override reason."""
+
+
+def today() -> date:
+    """The day cases are judged on (Europe/Oslo); one place, so tests can set it."""
+    return timezone.localdate()
+
+
+# --- eligibility inputs -----------------------------------------------------------------------------------
+
+
+def holder_on(patient_list, day: date):
+    return ListHolder.objects.filter(patient_list=patient_list, from_month__lte=first_of_month(day)).select_related(
+        "doctor").order_by("-from_month").first()
+
+
+def grunntilskudd_checks(*, patient_list, doctor, avtale_fra, on: date) -> list[eligibility.Check]:
+    holder = holder_on(patient_list, on)
+    latest = ListCount.objects.filter(patient_list=patient_list, month__lte=first_of_month(on)).order_by(
+        "-month").first()
+    return eligibility.grunntilskudd_checks(
+        on=on, applicant_id=doctor.pk if doctor else None, holder_id=holder.doctor_id if holder else None,
+        holder_name=holder.doctor.name if holder and holder.doctor else "",
+        driftsform=holder.driftsform if holder else None,
+        listetak=latest.listetak if latest else patient_list.listetak,
+        patients=latest.antall_pasienter if latest else None, patients_month=latest.month if latest else None,
+        avtale_fra=avtale_fra)
+
+
+def allotted(municipality) -> int:
+    return sum(IntroductionAllotment.objects.filter(municipality=municipality).values_list("number_granted",
+                                                                                             flat=True))
+
+
+def running_introduksjon(municipality, on: date, *, exclude_pk=None) -> int:
+    running = IntroduksjonsAvtale.objects.filter(municipality=municipality, status=S.INNVILGET,
+                                                 end_date__gte=on).filter(
+        Q(terminated_on__isnull=True) | Q(terminated_on__gte=on))
+    return running.exclude(pk=exclude_pk).count()
+
+
+def introduksjon_checks(*, municipality, practice, doctor, host_lists, start, end, position_percent,
+                        exclude_pk=None) -> list[eligibility.Check]:
+    hosts = []
+    for patient_list in host_lists:
+        holder = holder_on(patient_list, start)
+        hosts.append((patient_list.listenummer, holder.doctor_id if holder else None, patient_list.practice_id))
+    return eligibility.introduksjon_checks(
+        start=start, end=end, position_percent=position_percent, is_specialist=doctor.specialist_general_practice,
+        doctor_id=doctor.pk, practice_id=practice.pk, host_lists=hosts,
+        running=running_introduksjon(municipality, start, exclude_pk=exclude_pk), allotted=allotted(municipality))
+
+
+def checks_for(case, *, on: date) -> list[eligibility.Check]:
+    if isinstance(case, GrunntilskuddApplication):
+        return grunntilskudd_checks(patient_list=case.patient_list, doctor=case.doctor, avtale_fra=case.avtale_fra,
+                                    on=on)
+    return introduksjon_checks(municipality=case.municipality, practice=case.practice, doctor=case.doctor,
+                               host_lists=list(case.host_lists.all()), start=case.start_date, end=case.end_date,
+                               position_percent=case.position_percent, exclude_pk=case.pk)
+
+
+# --- writes -----------------------------------------------------------------------------------------------
+
+
+def _event(case, *, action, from_status, user, reason=""):
+    field = "grunntilskudd" if isinstance(case, GrunntilskuddApplication) else "introduksjon"
+    CaseEvent.objects.create(**{field: case}, action=action, from_status=from_status, to_status=case.status,
+                             user=user, reason=reason)
+
+
+@transaction.atomic
+def create_case(*, case, user, host_lists=None):
+    """Save a new draft (administrators of the case's municipality)."""
+    allowed, reason = can_administer(user, case.municipality)
+    if not allowed:
+        raise Forbidden(reason)
+    case.created_by = user
+    case.status = S.UTKAST
+    case.full_clean(exclude=["created_by"])
+    case._change_reason = "Opprettet"
+    case.save()
+    if host_lists is not None:
+        case.host_lists.set(host_lists)
+    _event(case, action="create", from_status="", user=user)
+    return case
+
+
+@transaction.atomic
+def update_case(*, case, user, host_lists=None):
+    """Edit a draft."""
+    allowed, reason = can_administer(user, case.municipality)
+    if not allowed:
+        raise Forbidden(reason)
+    if case.status != S.UTKAST:
+        raise CaseError("Bare utkast kan endres.")
+    case.full_clean(exclude=["created_by"])
+    case._change_reason = "Endret"
+    case.save()
+    if host_lists is not None:
+        case.host_lists.set(host_lists)
+    return case
+
+
+def permission_for(case, transition: Transition, user) -> tuple[bool, str]:
+    """Role and four-eyes for one transition — the same answer for the button, the view and the API."""
+    if transition.role == SYSTEM:
+        return False, "Dette gjøres av den daglige kjøringen."
+    check = can_administer if transition.role == ADMINISTRATOR else can_casework
+    allowed, reason = check(user, case.municipality)
+    if not allowed:
+        return allowed, reason
+    if transition.four_eyes:
+        reason = four_eyes_reason(user, created_by_id=case.created_by_id, submitted_by_id=case.submitted_by_id)
+        if reason:
+            return False, reason
+    return True, ""
+
+
+@transaction.atomic
+def transition(case, *, action: str, user=None, reason: str = "", override_reason: str = "",
+               on: date | None = None):
+    """Move a case along the transition table (SPEC.md §6). Raises TransitionNotAllowed (409), Forbidden (403),
+    ChecksFailed or CaseError (400)."""
+    case = type(case).objects.select_for_update().get(pk=case.pk)
+    step = WORKFLOW.transition_for(case.status, action)
+    if step.role != SYSTEM or user is not None:
+        allowed, why = permission_for(case, step, user)
+        if not allowed:
+            raise Forbidden(why)
+    reason, override_reason = (reason or "").strip(), (override_reason or "").strip()
+    if step.reason_required and not reason:
+        raise CaseError("Skriv en begrunnelse.", field="reason")
+    day = today()
+    from_status = case.status
+    if action == "submit":
+        case.checks = [c.as_dict() for c in checks_for(case, on=day)]
+        case.checked_on = day
+        case.submitted_by, case.submitted_at = user, timezone.now()
+    elif action == "approve":
+        if isinstance(case, IntroduksjonsAvtale):  # the allotment is counted when the decision is made
+            case.checks = [c.as_dict() for c in checks_for(case, on=case.checked_on or day)]
+        failing = [c for c in case.checks if not c["ok"]]
+        if failing and not override_reason:
+            raise ChecksFailed("Vilkår er ikke oppfylt: " + " ".join(c["message"] for c in failing)
+                               + " Skriv en begrunnelse for å innvilge likevel.", checks=case.checks)
+        case.override_reason = override_reason if failing else ""
+        case.decided_by, case.decided_at, case.decision_reason = user, timezone.now(), reason
+    elif action == "reject":
+        case.decided_by, case.decided_at, case.decision_reason = user, timezone.now(), reason
+    elif action == "appeal":
+        case.appeal_reason = reason
+    elif action == "terminate":
+        if on is None:
+            raise CaseError("Oppgi datoen saken avsluttes fra.", field="date")
+        case.terminated_on, case.termination_reason = on, reason
+    case.status = step.target
+    case._change_reason = f"{ACTION_LABELS.get(action, action)}{': ' + reason if reason else ''}"
+    case.save()
+    _event(case, action=action, from_status=from_status, user=user,
+           reason=reason or (f"Innvilget tross vilkår: {override_reason}" if case.override_reason
+                             and action == "approve" else ""))
+    if action in ("approve", "terminate"):
+        _recompute_affected(case, user=user, since=on)
+    return case
+
+
+def covered_months(case, *, until: date) -> list[date]:
+    """The months a case pays in, up to `until` (later months have no counts yet)."""
+    if isinstance(case, GrunntilskuddApplication):
+        first, last = eligibility.grunntilskudd_coverage(case.avtale_fra)
+    else:
+        first, last = first_of_month(case.start_date), first_of_month(case.effective_end)
+    months, month = [], first
+    while month <= min(last, until):
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+def _recompute_affected(case, *, user, since: date | None):
+    """Recompute the open months the decision changes; closed ones get `korreksjon` lines (SPEC.md §6)."""
+    from grants.services.ledger import start_recompute_many
+
+    until = first_of_month(today())
+    start = first_of_month(since) if since else None
+    for month in covered_months(case, until=until):
+        if start is None or month >= start:
+            start_recompute_many(municipalities=[case.municipality], month=month, user=user, trigger="decision")
+
+
+# --- reads for the ledger ---------------------------------------------------------------------------------
+
+
+def grunntilskudd_covering(municipality_ids: list[int], month: date) -> dict[int, str]:
+    """{list_id: "grunntilskudd:ID"} for cases ever granted that cover the month (one query)."""
+    earliest = add_months(month, -(eligibility.GRUNNTILSKUDD_MONTHS - 1))
+    rows = GrunntilskuddApplication.objects.filter(
+        municipality_id__in=municipality_ids, status__in=EVER_GRANTED,
+        avtale_fra__gte=earliest, avtale_fra__lt=add_months(month, 1),
+    ).filter(Q(terminated_on__isnull=True) | Q(terminated_on__gte=month)).values_list(
+        "pk", "patient_list_id", "avtale_fra", "terminated_on")
+    return {list_id: f"grunntilskudd:{pk}" for pk, list_id, avtale_fra, terminated_on in rows
+            if eligibility.grunntilskudd_covers(avtale_fra=avtale_fra, terminated_on=terminated_on, month=month)}
+
+
+def introduksjon_paying(municipality_ids: list[int], month: date) -> list[dict]:
+    """Introduksjonsavtaler ever granted that cover days of the month, with a contribution (one query)."""
+    next_month = add_months(month, 1)
+    rows = IntroduksjonsAvtale.objects.filter(
+        municipality_id__in=municipality_ids, status__in=EVER_GRANTED, annual_contribution__gt=0,
+        start_date__lt=next_month, end_date__gte=month,
+    ).filter(Q(terminated_on__isnull=True) | Q(terminated_on__gte=month)).values(
+        "pk", "municipality_id", "doctor_id", "annual_contribution", "start_date", "end_date", "terminated_on")
+    return [{"id": r["pk"], "municipality_id": r["municipality_id"], "doctor_id": r["doctor_id"],
+             "annual": r["annual_contribution"], "start": r["start_date"],
+             "end": min(r["end_date"], r["terminated_on"]) if r["terminated_on"] else r["end_date"]} for r in rows]

@@ -1,0 +1,95 @@
+"""The daily job (SPEC.md §8): grants past their end become `utlopt`, ALIS agreements `fullfort`; notices
+60 days before an end go to the municipality's administrators (in-app and email). Safe to run any number
+of times: transitions only move cases still `innvilget`/`godkjent`, and notices have a unique key."""
+
+import logging
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+
+from config.months import add_months, first_of_month
+from grants import eligibility
+from grants.models import CaseStatus, GrunntilskuddApplication, IntroduksjonsAvtale
+from grants.services.cases import transition
+from practices.models import Membership, Notice, Role
+
+logger = logging.getLogger(__name__)
+NOTICE_DAYS = 60
+
+
+def _grunntilskudd_end(case) -> date:
+    _, last = eligibility.grunntilskudd_coverage(case.avtale_fra)
+    return add_months(last, 1) - timedelta(days=1)
+
+
+def expire_eligibility(*, today: date) -> dict:
+    expired = {"grunntilskudd": 0, "introduksjonsavtaler": 0, "alis": 0, "varsler": 0}
+    month = first_of_month(today)
+    for case in GrunntilskuddApplication.objects.filter(status=CaseStatus.INNVILGET,
+                                                        avtale_fra__lt=add_months(month, -23)):
+        transition(case, action="expire", reason=f"Siste måned var {_grunntilskudd_end(case):%Y-%m}.")
+        expired["grunntilskudd"] += 1
+    for case in IntroduksjonsAvtale.objects.filter(status=CaseStatus.INNVILGET, end_date__lt=today):
+        transition(case, action="expire", reason=f"Avtalen endte {case.end_date:%d.%m.%Y}.")
+        expired["introduksjonsavtaler"] += 1
+    expired["alis"] = _complete_alis(today)
+    expired["varsler"] = notify(_notices(today))
+    return expired
+
+
+def _complete_alis(today: date) -> int:
+    try:
+        from alis.services import complete_ended_agreements
+    except ImportError:  # the ALIS app without its services yet
+        return 0
+    return complete_ended_agreements(today=today)
+
+
+def _notices(today: date) -> list[dict]:
+    horizon = today + timedelta(days=NOTICE_DAYS)
+    notices = []
+    for case in GrunntilskuddApplication.objects.filter(status=CaseStatus.INNVILGET).select_related("patient_list"):
+        end = _grunntilskudd_end(case)
+        if today <= end <= horizon:
+            notices.append({"municipality_id": case.municipality_id, "key": f"grunntilskudd-slutt-{case.pk}-{end}",
+                            "text": f"Grunntilskuddet for liste {case.patient_list.listenummer} ({case.doctor.name}) "
+                                    f"slutter {end:%d.%m.%Y}.", "url": f"/grunntilskudd/{case.pk}/"})
+    for case in IntroduksjonsAvtale.objects.filter(status=CaseStatus.INNVILGET, end_date__gte=today,
+                                                   end_date__lte=horizon).select_related("doctor"):
+        notices.append({"municipality_id": case.municipality_id,
+                        "key": f"introduksjon-slutt-{case.pk}-{case.end_date}",
+                        "text": f"Introduksjonsavtalen for {case.doctor.name} slutter {case.end_date:%d.%m.%Y}.",
+                        "url": f"/introduksjonsavtaler/{case.pk}/"})
+    try:
+        from alis.services import agreement_notices
+    except ImportError:
+        return notices
+    return notices + list(agreement_notices(today=today))
+
+
+def notify(notices: list[dict]) -> int:
+    """One Notice per administrator of the municipality (unique key: never twice), and one email each."""
+    administrators = {}
+    for municipality_id, user_id, email in Membership.objects.filter(
+            role=Role.ADMINISTRATOR, municipality_id__in={n["municipality_id"] for n in notices},
+            user__is_active=True).values_list("municipality_id", "user_id", "user__email"):
+        administrators.setdefault(municipality_id, []).append((user_id, email))
+    written = 0
+    for notice in notices:
+        for user_id, email in administrators.get(notice["municipality_id"], []):
+            with transaction.atomic():
+                _, created = Notice.objects.get_or_create(
+                    user_id=user_id, key=notice["key"],
+                    defaults={"municipality_id": notice["municipality_id"], "text": notice["text"],
+                              "url": notice["url"]})
+            if created:
+                written += 1
+                if email:
+                    try:
+                        send_mail("Fastlegefinansiering: " + notice["text"][:60], notice["text"],
+                                  settings.DEFAULT_FROM_EMAIL, [email])
+                    except Exception:  # noqa: BLE001 - the in-app notice stands; the mail is logged
+                        logger.exception("notice email to %s failed", email)
+    return written
