@@ -131,7 +131,8 @@ def test_coverage_starts_not_before_may_2020():
 
 @pytest.mark.parametrize("position, end, ok", [
     (100, date(2023, 12, 31), True), (100, date(2024, 1, 1), False),
-    (50, date(2025, 12, 31), True), (50, date(2026, 1, 1), False), (80, date(2024, 6, 30), True), (80, date(2024, 7, 1), False),
+    (50, date(2025, 12, 31), True), (50, date(2026, 1, 1), False),
+    (80, date(2024, 6, 30), True), (80, date(2024, 7, 1), False),
 ])
 def test_introduksjon_duration_grows_with_a_reduced_position(position, end, ok):
     assert eligibility.introduksjon_latest_end(date(2022, 1, 1), 50) == date(2025, 12, 31)
