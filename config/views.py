@@ -14,7 +14,12 @@ def dashboard(request):
     if request.municipality:
         held = roles_by_municipality(request.user).get(request.municipality.pk, set())
         roles = [label for value, label in Role.choices if value in held]
-    return render(request, "dashboard.html", {"roles": roles})
+    context = {"roles": roles}
+    if request.municipality:
+        from grants.selectors import worklist
+
+        context.update(worklist(request.user, request.municipality))
+    return render(request, "dashboard.html", context)
 
 
 @login_required

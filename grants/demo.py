@@ -28,3 +28,57 @@ def load_payments():
             payment_month = ledger.attest_month(payment_month=payment_month, user=first)
         if payment_month.status == PaymentMonth.Status.ATTESTED:
             ledger.authorise_month(payment_month=payment_month, user=second)
+
+
+def load_cases():
+    """Grant cases in every state for Oslo and Bergen, made through the services (idempotent: once per list)."""
+    from decimal import Decimal
+
+    from grants.models import GrunntilskuddApplication, IntroductionAllotment, IntroduksjonsAvtale
+    from grants.services import cases
+    from practices.models import Doctor, PatientList
+
+    users = get_user_model().objects
+    admin, ola, siri = (users.get(username=name) for name in ("kari.admin", "ola.saksbehandler",
+                                                               "siri.saksbehandler"))
+    if GrunntilskuddApplication.objects.exists():
+        return
+    real_today = cases.today
+    plan = [  # (kommunenummer, listenummer, avtale_fra, submitted on, actions)
+        ("0301", "100", date(2021, 9, 1), date(2021, 11, 1), [("approve", ola, "")]),
+        ("0301", "108", date(2020, 5, 1), date(2020, 6, 1), [("reject", siri, "Listen hadde over 500 pasienter."),
+                                                              ("appeal", admin, "Tallet fra Helfo var feil."),
+                                                              ("approve", ola, "")]),
+        ("4601", "102", date(2022, 2, 1), date(2022, 3, 1), [("reject", ola, "Listetaket er 500.")]),
+        ("4601", "110", date(2022, 8, 1), date(2022, 9, 1), []),
+        ("0301", "101", date(2022, 3, 1), None, []),
+    ]
+    try:
+        for knr, number, avtale_fra, submitted_on, actions in plan:
+            patient_list = PatientList.objects.get(municipality__kommunenummer=knr, listenummer=number)
+            cases.today = lambda day=submitted_on or date(2022, 6, 1): day
+            holder = cases.holder_on(patient_list, cases.today())
+            case = cases.create_case(case=GrunntilskuddApplication(
+                municipality=patient_list.municipality, patient_list=patient_list, doctor=holder.doctor,
+                avtale_fra=avtale_fra, saksnummer=f"{avtale_fra.year}/{number}"), user=admin)
+            if submitted_on is None:
+                continue
+            case = cases.transition(case, action="submit", user=admin)
+            for action, user, reason in actions:
+                case = cases.transition(case, action=action, user=user, reason=reason,
+                                        override_reason="Demo: innvilget etter vurdering." if action == "approve"
+                                        else "")
+        oslo = PatientList.objects.filter(municipality__kommunenummer="0301").first().municipality
+        IntroductionAllotment.objects.create(municipality=oslo, letter_reference="Hdir 21/12345", number_granted=2,
+                                             granted_on=date(2021, 12, 15), created_by=admin)
+        host = PatientList.objects.get(municipality=oslo, listenummer="109")
+        cases.today = lambda: date(2022, 1, 10)
+        doctor, _ = Doctor.objects.get_or_create(hpr_nummer="7100001", defaults={"name": "Ingrid Intro"})
+        case = cases.create_case(case=IntroduksjonsAvtale(
+            municipality=oslo, practice=host.practice, doctor=doctor, start_date=date(2022, 2, 1),
+            end_date=date(2024, 1, 31), position_percent=100, annual_contribution=Decimal("60000"),
+            saksnummer="22/77"), user=admin, host_lists=[host])
+        case = cases.transition(case, action="submit", user=admin)
+        cases.transition(case, action="approve", user=siri, override_reason="Demo")
+    finally:
+        cases.today = real_today

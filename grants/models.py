@@ -311,3 +311,10 @@ class CaseEvent(models.Model):
 
     def __str__(self):
         return f"{self.action}: {self.from_status} → {self.to_status}"
+
+    LABELS = {"create": "Opprettet", "submit": "Sendt inn", "approve": "Innvilget", "reject": "Avslått",
+              "appeal": "Klage registrert", "expire": "Utløpt", "terminate": "Avsluttet"}
+
+    @property
+    def label(self) -> str:
+        return self.LABELS.get(self.action, self.action)

@@ -68,3 +68,82 @@ def runs_for(user) -> QuerySet[PaymentRun]:
 
 def rates() -> QuerySet[RateSchedule]:
     return RateSchedule.objects.order_by("valid_from")
+
+
+def cases_for(user, model) -> QuerySet:
+    """Grant cases of the user's municipalities (404 for any other, SPEC.md §10)."""
+    return model.objects.filter(municipality__in=municipalities_for(user))
+
+
+def cases_awaiting(user, model) -> QuerySet:
+    """Submitted or appealed cases in municipalities where the user is caseworker, that the user neither
+    created nor submitted (four-eyes): the worklist."""
+    from grants.models import CaseStatus
+    from practices.models import Role
+
+    return model.objects.filter(
+        municipality__in=municipalities_for(user, roles=[Role.CASEWORKER]),
+        status__in=[CaseStatus.INNSENDT, CaseStatus.PAAKLAGET],
+    ).exclude(created_by=user).exclude(submitted_by=user)
+
+
+def grunntilskudd_not_paying(municipality: Municipality, month: date) -> list[dict]:
+    """Covered lists that get no grunntilskudd this month, with the reason ("listen har 512 pasienter")."""
+    from grants import rules
+    from grants.services.cases import grunntilskudd_covering
+    from practices.models import ListCount
+
+    covering = grunntilskudd_covering([municipality.pk], month)
+    if not covering:
+        return []
+    paying = set(PaymentLine.objects.filter(municipality=municipality, month=month, kind=rules.KIND_GRUNNTILSKUDD)
+                 .values_list("patient_list_id", flat=True))
+    counts = {c.patient_list_id: c for c in ListCount.objects.filter(
+        patient_list_id__in=set(covering) - paying, month=month).select_related("patient_list")}
+    rows = []
+    for list_id in sorted(set(covering) - paying):
+        count = counts.get(list_id)
+        reason = (rules.grunntilskudd_reason_none(n=count.antall_pasienter, listetak=count.listetak) if count
+                  else "mangler listetall") or "måneden er ikke beregnet på nytt etter vedtaket"
+        rows.append({"list_id": list_id, "case_ref": covering[list_id],
+                     "listenummer": count.patient_list.listenummer if count else "", "reason": reason})
+    return rows
+
+
+def worklist(user, municipality) -> dict:
+    """The dashboard's worklist for one municipality: cases awaiting my decision, months awaiting the second
+    signature, my failed imports, my notices, and grants ending in the next 90 days."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from grants.eligibility import GRUNNTILSKUDD_MONTHS
+    from grants.models import CaseStatus, GrunntilskuddApplication, IntroduksjonsAvtale
+    from practices.models import ImportJob, Notice
+
+    today = timezone.localdate()
+    horizon = today + timedelta(days=90)
+    awaiting = [*cases_awaiting(user, GrunntilskuddApplication).filter(municipality=municipality)
+                .select_related("doctor", "patient_list"),
+                *cases_awaiting(user, IntroduksjonsAvtale).filter(municipality=municipality).select_related("doctor")]
+    granted = GrunntilskuddApplication.objects.filter(municipality=municipality, status=CaseStatus.INNVILGET)
+    earliest = (today.replace(day=1) - timedelta(days=31 * (GRUNNTILSKUDD_MONTHS + 1))).replace(day=1)
+    ending = []
+    for case in granted.filter(avtale_fra__gte=earliest).select_related("doctor", "patient_list"):
+        from grants.services.expiry import _grunntilskudd_end
+
+        end = _grunntilskudd_end(case)
+        if today <= end <= horizon:
+            ending.append({"case": case, "kind": "grunntilskudd", "end": end})
+    for case in IntroduksjonsAvtale.objects.filter(municipality=municipality, status=CaseStatus.INNVILGET,
+                                                   end_date__gte=today, end_date__lte=horizon).select_related("doctor"):
+        ending.append({"case": case, "kind": "introduksjon", "end": case.end_date})
+    return {
+        "awaiting": awaiting,
+        "to_authorise": PaymentMonth.objects.filter(municipality=municipality, status=PaymentMonth.Status.ATTESTED)
+        .exclude(attested_by=user).order_by("month"),
+        "failed_imports": ImportJob.objects.filter(user=user, status=ImportJob.Status.FAILED).order_by(
+            "-created_at")[:5],
+        "notices": Notice.objects.filter(user=user, municipality=municipality, read_at__isnull=True)[:20],
+        "ending": sorted(ending, key=lambda row: row["end"]),
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import case_views, views
 
 app_name = "grants"
 M = "utbetalinger/<str:kommunenummer>/<str:month>/"
@@ -16,4 +16,15 @@ urlpatterns = [
     path(M + "utbetalingsfil.<str:fmt>", views.export_payout, name="export_payout"),
     path(M + "lege/<str:hpr>/", views.statement, name="statement"),
     path("satser/", views.rates, name="rates"),
+    path("introduksjonsavtaler/tildeling/", case_views.allotment_create, name="allotment_create"),
 ]
+for prefix, kind in (("grunntilskudd", "grunntilskudd"), ("introduksjonsavtaler", "introduksjon")):
+    urlpatterns += [
+        path(f"{prefix}/", case_views.case_index, {"kind": kind}, name=f"{kind}_index"),
+        path(f"{prefix}/ny/", case_views.case_edit, {"kind": kind}, name=f"{kind}_create"),
+        path(f"{prefix}/vilkar/", case_views.case_checks, {"kind": kind}, name=f"{kind}_checks"),
+        path(f"{prefix}/<int:pk>/", case_views.case_detail, {"kind": kind}, name=f"{kind}_detail"),
+        path(f"{prefix}/<int:pk>/endre/", case_views.case_edit, {"kind": kind}, name=f"{kind}_edit"),
+        path(f"{prefix}/<int:pk>/vedtak/", case_views.case_letter, {"kind": kind}, name=f"{kind}_letter"),
+        path(f"{prefix}/<int:pk>/<str:action>/", case_views.case_action, {"kind": kind}, name=f"{kind}_action"),
+    ]

@@ -78,6 +78,7 @@ def payment_month(request, kommunenummer, month):
             "Måneden er ikke beregnet ennå. Beregn den før du attesterer.")),
         "can_authorise": can_authorise(request.user, payment_month),
         "filters": {"type": kind, "liste": list_filter, "lege": doctor_filter},
+        "grunntilskudd_not_paying": selectors.grunntilskudd_not_paying(municipality, month),
         "doctors": lines.exclude(doctor=None).filter(kept_by_municipality=False).values(
             "doctor__hpr_nummer", "doctor__name").distinct().order_by("doctor__name"),
     })

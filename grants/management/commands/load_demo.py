@@ -12,6 +12,7 @@ class Command(BaseCommand):
         job = demo.load_lists()
         self.stdout.write(f"Listetall: opprettet {job.created}, endret {job.changed}, uendret {job.unchanged}")
         grants_demo.load_payments()
+        grants_demo.load_cases()
         self.stdout.write(f"Demobrukere (passord for alle: {demo.DEMO_PASSWORD}):")
         for username, roles in users:
             self.stdout.write(f"  {username:<20} {roles}")

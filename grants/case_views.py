@@ -1,0 +1,225 @@
+"""Thin views for grunntilskudd and introduksjonsavtaler: one set of views, two kinds of case (SPEC.md §6)."""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from config.workflow import TransitionNotAllowed
+from grants import eligibility, selectors
+from grants.forms import AllotmentForm, DecisionForm, GrunntilskuddForm, IntroduksjonForm
+from grants.models import CaseStatus, GrunntilskuddApplication, IntroductionAllotment, IntroduksjonsAvtale
+from grants.services import cases
+from practices.models import Doctor, Role
+from practices.permissions import require
+from practices.selectors import municipalities_for
+
+
+@dataclass(frozen=True)
+class Kind:
+    slug: str
+    model: type
+    form: type
+    title: str
+    singular: str
+
+
+KINDS = {
+    "grunntilskudd": Kind("grunntilskudd", GrunntilskuddApplication, GrunntilskuddForm, "Grunntilskudd",
+                          "søknad om grunntilskudd"),
+    "introduksjon": Kind("introduksjon", IntroduksjonsAvtale, IntroduksjonForm, "Introduksjonsavtaler",
+                         "introduksjonsavtale"),
+}
+
+
+def _kind(slug) -> Kind:
+    return KINDS[slug]
+
+
+def _case(request, kind: Kind, pk):
+    related = ["municipality", "created_by", "submitted_by", "decided_by", "doctor"]
+    if kind.slug == "grunntilskudd":
+        related += ["patient_list__practice"]
+    else:
+        related += ["practice"]
+    return get_object_or_404(selectors.cases_for(request.user, kind.model).select_related(*related), pk=pk)
+
+
+def _can_create(user) -> tuple[bool, str]:
+    if municipalities_for(user, roles=[Role.ADMINISTRATOR]).exists():
+        return True, ""
+    return False, _("Bare kommuneadministratorer kan opprette saker.")
+
+
+@login_required
+def case_index(request, kind):
+    kind = _kind(kind)
+    queryset = selectors.cases_for(request.user, kind.model).filter(municipality=request.municipality)
+    status = request.GET.get("status", "")
+    if status in CaseStatus.values:
+        queryset = queryset.filter(status=status)
+    queryset = queryset.select_related("doctor", *(["patient_list"] if kind.slug == "grunntilskudd" else
+                                                   ["practice"])).order_by("-created_at")
+    counts = dict(selectors.cases_for(request.user, kind.model).filter(municipality=request.municipality)
+                  .order_by().values_list("status").annotate(n=Count("pk")))
+    context = {"kind": kind, "page": Paginator(queryset, 50).get_page(request.GET.get("side")),
+               "status": status, "statuses": [(s, label, counts.get(s, 0)) for s, label in CaseStatus.choices],
+               "can_create": _can_create(request.user)}
+    if kind.slug == "introduksjon" and request.municipality:
+        context["allotments"] = IntroductionAllotment.objects.filter(municipality=request.municipality)
+        context["allotted"] = cases.allotted(request.municipality)
+        context["allotment_form"] = AllotmentForm(user=request.user, initial={"municipality": request.municipality})
+    return render(request, "grants/case_index.html", context)
+
+
+def _save_doctor(form) -> Doctor:
+    doctor, _ = Doctor.objects.get_or_create(hpr_nummer=form.cleaned_data["hpr_nummer"],
+                                             defaults={"name": form.cleaned_data["doctor_name"]})
+    return doctor
+
+
+@login_required
+def case_edit(request, kind, pk=None):
+    kind = _kind(kind)
+    instance = _case(request, kind, pk) if pk else None
+    require(_can_create(request.user))
+    form = kind.form(request.POST or None, instance=instance, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        case = form.save(commit=False)
+        host_lists = None
+        if kind.slug == "grunntilskudd":
+            case.municipality = case.patient_list.municipality
+            holder = cases.holder_on(case.patient_list, cases.today())
+            if holder is None or holder.doctor is None:
+                form.add_error("patient_list",
+                               _("Listen har ingen fastlege nå (ubesatt) og kan ikke få grunntilskudd."))
+                return render(request, "grants/case_form.html", {"form": form, "kind": kind, "case": instance})
+            case.doctor = holder.doctor
+        else:
+            case.municipality = case.practice.municipality
+            case.doctor = _save_doctor(form)
+            host_lists = form.cleaned_data["host_lists"]
+        try:
+            case = (cases.update_case(case=case, user=request.user, host_lists=host_lists) if instance else
+                    cases.create_case(case=case, user=request.user, host_lists=host_lists))
+        except cases.Forbidden as error:
+            require((False, str(error)))
+        except (cases.CaseError, ValidationError) as error:
+            form.add_error(None, error.messages if isinstance(error, ValidationError) else str(error))
+        else:
+            messages.success(request, _("Utkastet er lagret. Se vilkårene og send inn saken."))
+            return redirect(f"grants:{kind.slug}_detail", pk=case.pk)
+    return render(request, "grants/case_form.html", {"form": form, "kind": kind, "case": instance})
+
+
+@login_required
+@require_POST
+def case_checks(request, kind):
+    """The live eligibility panel (htmx) while the administrator fills in the form."""
+    kind = _kind(kind)
+    form = kind.form(request.POST, user=request.user)
+    form.is_valid()
+    data, checks = form.cleaned_data, []
+    try:
+        if kind.slug == "grunntilskudd" and data.get("patient_list"):
+            holder = cases.holder_on(data["patient_list"], cases.today())
+            checks = cases.grunntilskudd_checks(patient_list=data["patient_list"], doctor=holder.doctor if holder
+                                                else None, avtale_fra=data.get("avtale_fra"), on=cases.today())
+        elif kind.slug == "introduksjon" and data.get("practice") and data.get("start_date") and data.get(
+                "end_date") and data.get("position_percent"):
+            doctor = Doctor.objects.filter(hpr_nummer=data.get("hpr_nummer", "")).first() or Doctor(
+                pk=0, hpr_nummer="", name="")
+            checks = cases.introduksjon_checks(
+                municipality=data["practice"].municipality, practice=data["practice"], doctor=doctor,
+                host_lists=list(data.get("host_lists") or []), start=data["start_date"], end=data["end_date"],
+                position_percent=data["position_percent"])
+    except (TypeError, ValueError, ZeroDivisionError):
+        checks = []
+    return render(request, "grants/_checks.html", {"checks": [c.as_dict() for c in checks], "live": True})
+
+
+def _actions(case, user) -> list[dict]:
+    """Every transition from the current status, with whether this user may do it and why not."""
+    actions = []
+    for step in cases.WORKFLOW.allowed(case.status):
+        if step.role == "system":
+            continue
+        allowed, reason = cases.permission_for(case, step, user)
+        actions.append({"action": step.action, "label": cases.ACTION_LABELS[step.action], "allowed": allowed,
+                        "reason": reason, "reason_required": step.reason_required})
+    return actions
+
+
+@login_required
+def case_detail(request, kind, pk):
+    kind = _kind(kind)
+    case = _case(request, kind, pk)
+    live_checks = []
+    if case.status == CaseStatus.UTKAST:
+        live_checks = [c.as_dict() for c in cases.checks_for(case, on=cases.today())]
+    context = {"kind": kind, "case": case, "events": case.events.select_related("user"),
+               "actions": _actions(case, request.user), "decision_form": DecisionForm(),
+               "checks": case.checks or live_checks, "checks_failing": any(not c["ok"] for c in case.checks),
+               "can_edit": case.status == CaseStatus.UTKAST and _can_create(request.user)[0]}
+    if kind.slug == "grunntilskudd":
+        context["coverage"] = eligibility.grunntilskudd_coverage(case.avtale_fra)
+    else:
+        context["host_lists"] = case.host_lists.select_related("municipality")
+    return render(request, "grants/case_detail.html", context)
+
+
+@login_required
+@require_POST
+def case_action(request, kind, pk, action):
+    kind = _kind(kind)
+    case = _case(request, kind, pk)
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    try:
+        cases.transition(case, action=action, user=request.user, reason=form.cleaned_data.get("reason", ""),
+                         override_reason=form.cleaned_data.get("override_reason", ""),
+                         on=form.cleaned_data.get("date"))
+    except cases.Forbidden as error:
+        require((False, str(error)))
+    except (cases.CaseError, TransitionNotAllowed) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Saken er oppdatert: %(action)s.") % {"action": cases.ACTION_LABELS[action]})
+    return redirect(f"grants:{kind.slug}_detail", pk=case.pk)
+
+
+@login_required
+def case_letter(request, kind, pk):
+    """The decision letter (*enkeltvedtak*) for print."""
+    kind = _kind(kind)
+    case = _case(request, kind, pk)
+    if case.status in (CaseStatus.UTKAST, CaseStatus.INNSENDT):
+        raise Http404
+    context = {"kind": kind, "case": case, "checks": case.checks}
+    if kind.slug == "grunntilskudd":
+        context["coverage"] = eligibility.grunntilskudd_coverage(case.avtale_fra)
+    return render(request, "grants/case_letter.html", context)
+
+
+@login_required
+@require_POST
+def allotment_create(request):
+    form = AllotmentForm(request.POST, user=request.user)
+    if not form.is_valid():
+        require((False, _("Bare kommuneadministratorer kan registrere tildelinger.")) if "municipality" in
+                form.errors else (True, ""))
+        messages.error(request, _("Tildelingen ble ikke lagret: ") + "; ".join(
+            f"{form.fields[f].label if f in form.fields else ''} {' '.join(e)}" for f, e in form.errors.items()))
+        return redirect("grants:introduksjon_index")
+    allotment = form.save(commit=False)
+    allotment.created_by = request.user
+    allotment.save()
+    messages.success(request, _("Tildelingen er registrert."))
+    return redirect("grants:introduksjon_index")
