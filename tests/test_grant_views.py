@@ -87,7 +87,8 @@ def test_only_administrators_create(client, oslo, small_list, role):
     assert client.get(reverse("grants:grunntilskudd_index")).status_code == 200
     response = client.post(reverse("grants:grunntilskudd_create"), {
         "patient_list": small_list.patient_list.pk, "avtale_fra": "2020-06-15"})
-    assert response.status_code == 403 and "Bare kommuneadministratorer kan opprette saker." in response.content.decode()
+    assert response.status_code == 403
+    assert "Bare kommuneadministratorer kan opprette saker." in response.content.decode()
 
 
 def test_introduksjon_form_allotment_and_checks(client, oslo, administrator):
