@@ -52,6 +52,10 @@ def load_cases():
         ("4601", "102", date(2022, 2, 1), date(2022, 3, 1), [("reject", ola, "Listetaket er 500.")]),
         ("4601", "110", date(2022, 8, 1), date(2022, 9, 1), []),
         ("0301", "101", date(2022, 3, 1), None, []),
+        ("4601", "103", date(2021, 1, 1), date(2021, 2, 1), [("reject", ola, "Listetaket er ikke over 500."),
+                                                              ("appeal", admin, "Listetaket ble økt i januar.")]),
+        ("4601", "111", date(2021, 3, 1), date(2021, 4, 1), [("approve", siri, ""),
+                                                              ("terminate", ola, "Legen sa opp avtalen.")]),
     ]
     try:
         for knr, number, avtale_fra, submitted_on, actions in plan:
@@ -67,7 +71,7 @@ def load_cases():
             for action, user, reason in actions:
                 case = cases.transition(case, action=action, user=user, reason=reason,
                                         override_reason="Demo: innvilget etter vurdering." if action == "approve"
-                                        else "")
+                                        else "", on=date(2021, 12, 31) if action == "terminate" else None)
         oslo = PatientList.objects.filter(municipality__kommunenummer="0301").first().municipality
         IntroductionAllotment.objects.create(municipality=oslo, letter_reference="Hdir 21/12345", number_granted=2,
                                              granted_on=date(2021, 12, 15), created_by=admin)
@@ -82,3 +86,6 @@ def load_cases():
         cases.transition(case, action="approve", user=siri, override_reason="Demo")
     finally:
         cases.today = real_today
+    from grants.services.expiry import expire_eligibility
+
+    expire_eligibility(today=date(2022, 6, 1))  # grants that ended by then become `utlopt`
