@@ -169,7 +169,7 @@ def case_detail(request, kind, pk):
                "checks": case.checks or live_checks, "checks_failing": any(not c["ok"] for c in case.checks),
                "can_edit": case.status == CaseStatus.UTKAST and _can_create(request.user)[0]}
     if kind.slug == "grunntilskudd":
-        context["coverage"] = eligibility.grunntilskudd_coverage(case.avtale_fra)
+        context["coverage"] = eligibility.grunntilskudd_coverage(case.avtale_fra) if case.avtale_fra else None
     else:
         context["host_lists"] = case.host_lists.select_related("municipality")
     return render(request, "grants/case_detail.html", context)
@@ -203,7 +203,7 @@ def case_letter(request, kind, pk):
     if case.status in (CaseStatus.UTKAST, CaseStatus.INNSENDT):
         raise Http404
     context = {"kind": kind, "case": case, "checks": case.checks}
-    if kind.slug == "grunntilskudd":
+    if kind.slug == "grunntilskudd" and case.avtale_fra:
         context["coverage"] = eligibility.grunntilskudd_coverage(case.avtale_fra)
     return render(request, "grants/case_letter.html", context)
 

@@ -39,6 +39,12 @@ def grunntilskudd_coverage(avtale_fra: date) -> tuple[date, date]:
     return max(start, GRUNNTILSKUDD_FROM), add_months(start, GRUNNTILSKUDD_MONTHS - 1)
 
 
+def grunntilskudd_end(avtale_fra: date) -> date:
+    """The last day the grant covers: the end of its 24th month."""
+    _, last = grunntilskudd_coverage(avtale_fra)
+    return add_months(last, 1) - timedelta(days=1)
+
+
 def grunntilskudd_covers(*, avtale_fra: date, terminated_on: date | None, month: date) -> bool:
     first, last = grunntilskudd_coverage(avtale_fra)
     return first <= month <= last and (terminated_on is None or month <= terminated_on)

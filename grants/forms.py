@@ -33,6 +33,7 @@ class GrunntilskuddForm(_CaseForm):
         self.fields["patient_list"].queryset = PatientList.objects.filter(
             municipality__in=self.municipalities).select_related("municipality", "practice")
         self.fields["patient_list"].label_from_instance = lambda pl: f"{pl} – {pl.practice.name}"
+        self.fields["avtale_fra"].required = True  # the administrator must enter it when the import did not
 
 
 class IntroduksjonForm(_CaseForm):

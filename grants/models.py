@@ -233,7 +233,9 @@ class GrunntilskuddApplication(GrantCase):
                                      verbose_name=_("fastlegeliste"))
     doctor = models.ForeignKey(Doctor, on_delete=models.PROTECT, related_name="grunntilskudd",
                                verbose_name=_("søker (listeinnehaver)"))
-    avtale_fra = models.DateField(_("fastlegeavtalen startet"))
+    # Known from the import when the file had `avtale_fra`; otherwise the administrator must enter it (a missing
+    # date fails the eligibility check, which blocks approval without an override).
+    avtale_fra = models.DateField(_("fastlegeavtalen startet"), null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta(GrantCase.Meta):

@@ -117,7 +117,7 @@ def worklist(user, municipality) -> dict:
 
     from django.utils import timezone
 
-    from grants.eligibility import GRUNNTILSKUDD_MONTHS
+    from grants.eligibility import GRUNNTILSKUDD_MONTHS, grunntilskudd_end
     from grants.models import CaseStatus, GrunntilskuddApplication, IntroduksjonsAvtale
     from practices.models import ImportJob, Notice
 
@@ -130,9 +130,7 @@ def worklist(user, municipality) -> dict:
     earliest = (today.replace(day=1) - timedelta(days=31 * (GRUNNTILSKUDD_MONTHS + 1))).replace(day=1)
     ending = []
     for case in granted.filter(avtale_fra__gte=earliest).select_related("doctor", "patient_list"):
-        from grants.services.expiry import _grunntilskudd_end
-
-        end = _grunntilskudd_end(case)
+        end = grunntilskudd_end(case.avtale_fra)
         if today <= end <= horizon:
             ending.append({"case": case, "kind": "grunntilskudd", "end": end})
     for case in IntroduksjonsAvtale.objects.filter(municipality=municipality, status=CaseStatus.INNVILGET,

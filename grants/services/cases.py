@@ -188,6 +188,8 @@ def transition(case, *, action: str, user=None, reason: str = "", override_reaso
     day = today()
     from_status = case.status
     if action == "submit":
+        if isinstance(case, GrunntilskuddApplication) and case.avtale_fra is None:
+            raise CaseError("Oppgi når fastlegeavtalen startet (avtale_fra) før saken sendes inn.", field="avtale_fra")
         case.checks = [c.as_dict() for c in checks_for(case, on=day)]
         case.checked_on = day
         case.submitted_by, case.submitted_at = user, timezone.now()
@@ -222,6 +224,8 @@ def transition(case, *, action: str, user=None, reason: str = "", override_reaso
 def covered_months(case, *, until: date) -> list[date]:
     """The months a case pays in, up to `until` (later months have no counts yet)."""
     if isinstance(case, GrunntilskuddApplication):
+        if case.avtale_fra is None:
+            return []
         first, last = eligibility.grunntilskudd_coverage(case.avtale_fra)
     else:
         first, last = first_of_month(case.start_date), first_of_month(case.effective_end)

@@ -19,17 +19,13 @@ logger = logging.getLogger(__name__)
 NOTICE_DAYS = 60
 
 
-def _grunntilskudd_end(case) -> date:
-    _, last = eligibility.grunntilskudd_coverage(case.avtale_fra)
-    return add_months(last, 1) - timedelta(days=1)
-
-
 def expire_eligibility(*, today: date) -> dict:
     expired = {"grunntilskudd": 0, "introduksjonsavtaler": 0, "alis": 0, "varsler": 0}
     month = first_of_month(today)
     for case in GrunntilskuddApplication.objects.filter(status=CaseStatus.INNVILGET,
                                                         avtale_fra__lt=add_months(month, -23)):
-        transition(case, action="expire", reason=f"Siste måned var {_grunntilskudd_end(case):%Y-%m}.")
+        last_day = eligibility.grunntilskudd_end(case.avtale_fra)
+        transition(case, action="expire", reason=f"Siste måned var {last_day:%Y-%m}.")
         expired["grunntilskudd"] += 1
     for case in IntroduksjonsAvtale.objects.filter(status=CaseStatus.INNVILGET, end_date__lt=today):
         transition(case, action="expire", reason=f"Avtalen endte {case.end_date:%d.%m.%Y}.")
@@ -50,8 +46,9 @@ def _complete_alis(today: date) -> int:
 def _notices(today: date) -> list[dict]:
     horizon = today + timedelta(days=NOTICE_DAYS)
     notices = []
-    for case in GrunntilskuddApplication.objects.filter(status=CaseStatus.INNVILGET).select_related("patient_list"):
-        end = _grunntilskudd_end(case)
+    for case in GrunntilskuddApplication.objects.filter(status=CaseStatus.INNVILGET, avtale_fra__isnull=False
+                                                        ).select_related("patient_list", "doctor"):
+        end = eligibility.grunntilskudd_end(case.avtale_fra)
         if today <= end <= horizon:
             notices.append({"municipality_id": case.municipality_id, "key": f"grunntilskudd-slutt-{case.pk}-{end}",
                             "text": f"Grunntilskuddet for liste {case.patient_list.listenummer} ({case.doctor.name}) "
