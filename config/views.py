@@ -16,9 +16,10 @@ def dashboard(request):
         roles = [label for value, label in Role.choices if value in held]
     context = {"roles": roles}
     if request.municipality:
-        from grants.selectors import worklist
+        from grants.selectors import dashboard_figures, worklist
 
         context.update(worklist(request.user, request.municipality))
+        context.update(dashboard_figures(request.user, request.municipality))
     return render(request, "dashboard.html", context)
 
 

@@ -1,10 +1,12 @@
 """Reads for the ledger; every queryset starts from the user's municipalities (SPEC.md §10)."""
 
+from collections import defaultdict
 from datetime import date
 
 from django.db.models import Count, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
+from config.months import format_month
 from grants.models import PaymentLine, PaymentMonth, PaymentRun, RateSchedule
 from practices.models import Municipality
 from practices.selectors import municipalities_for
@@ -144,4 +146,40 @@ def worklist(user, municipality) -> dict:
             "-created_at")[:5],
         "notices": Notice.objects.filter(user=user, municipality=municipality, read_at__isnull=True)[:20],
         "ending": sorted(ending, key=lambda row: row["end"]),
+    }
+
+
+def dashboard_figures(user, municipality) -> dict:
+    """Charts and key figures of the dashboard (SPEC.md §11) in four queries, whatever the number of lists."""
+    from practices.models import ListCount
+    from practices.selectors import list_table
+
+    patients = list(ListCount.objects.filter(patient_list__municipality=municipality).order_by("month")
+                    .values("month").annotate(total=Sum("antall_pasienter")))[-24:]
+    payments = defaultdict(dict)
+    for row in (PaymentLine.objects.filter(municipality=municipality).order_by().values("month", "kind")
+                .annotate(total=Sum("amount"))):
+        payments[row["kind"]][row["month"]] = row["total"]
+    months = sorted({m for per_kind in payments.values() for m in per_kind})[-24:]
+    lists = list(list_table(user, municipality=municipality).values("latest_count", "listetak",
+                                                                     "holder_driftsform"))
+    counted = [row for row in lists if row["latest_count"] is not None]
+    bins = defaultdict(int)
+    for row in counted:
+        bins[min(row["latest_count"] // 100 * 100, 2500)] += 1
+    labels = dict(PaymentLine.Kind.choices)
+    return {
+        "free_capacity": sum(r["listetak"] for r in counted) - sum(r["latest_count"] for r in counted),
+        "lists": len(lists), "vacant": sum(r["holder_driftsform"] == "ubesatt" for r in lists),
+        "over_listetak": sum(r["latest_count"] > r["listetak"] for r in counted),
+        "charts": {
+            "patients": {"labels": [format_month(r["month"]) for r in patients],
+                         "values": [r["total"] for r in patients]},
+            "payments": {"labels": [format_month(m) for m in months],
+                         "series": [{"label": str(labels.get(kind, kind)),
+                                     "values": [str(per_kind.get(m, 0)) for m in months]}
+                                    for kind, per_kind in sorted(payments.items())]},
+            "sizes": {"labels": [str(b) for b in range(0, 2600, 100)],
+                      "values": [bins.get(b, 0) for b in range(0, 2600, 100)], "knekkpunkt": "1000"},
+        },
     }

@@ -14,6 +14,24 @@
       },
       options: { maintainAspectRatio: false, animation: false, scales: { y: { beginAtZero: true, ticks: { callback: (v) => nb.format(v) } } } },
     }),
+    patients: (canvas, d) => new Chart(canvas, {
+      type: "line",
+      data: { labels: d.labels, datasets: [{ label: "Pasienter", data: d.values, borderColor: "#0d6efd", fill: false }] },
+      options: { maintainAspectRatio: false, animation: false, plugins: { legend: { display: false } },
+                 scales: { y: { ticks: { callback: (v) => nb.format(v) } } } },
+    }),
+    payments: (canvas, d) => new Chart(canvas, {
+      type: "bar",
+      data: { labels: d.labels, datasets: d.series.map((s) => ({ label: s.label, data: s.values.map(Number) })) },
+      options: { maintainAspectRatio: false, animation: false, scales: { x: { stacked: true }, y: { stacked: true,
+                 ticks: { callback: (v) => nb.format(v) + " kr" } } } },
+    }),
+    sizes: (canvas, d) => new Chart(canvas, {
+      type: "bar",
+      data: { labels: d.labels, datasets: [{ label: "Lister", data: d.values,
+              backgroundColor: d.labels.map((l) => (l === d.knekkpunkt ? "#dc3545" : "#6c757d")) }] },
+      options: { maintainAspectRatio: false, animation: false, plugins: { legend: { display: false } } },
+    }),
   };
   document.querySelectorAll("canvas[data-chart]").forEach((canvas) => {
     const kind = canvas.dataset.chart;

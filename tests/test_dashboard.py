@@ -1,0 +1,47 @@
+"""The dashboard (SPEC.md §11): key figures, charts' data, constant queries."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from grants.services import ledger
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def add_lists(municipality, sizes):
+    practice = factories.PracticeFactory(municipality=municipality)
+    for size in sizes:
+        holder = factories.ListHolderFactory(patient_list__practice=practice, patient_list__listetak=1000,
+                                             driftsform="ubesatt" if size == 0 else "naeringsdrivende",
+                                             doctor=None if size == 0 else factories.DoctorFactory())
+        factories.ListCountFactory(patient_list=holder.patient_list, month=date(2020, 6, 1), antall_pasienter=size,
+                                   listetak=1000)
+
+
+def test_key_figures_and_chart_data(client, oslo, caseworker):
+    add_lists(oslo, [800, 1100, 0])
+    ledger.recompute_month(municipality_id=oslo.pk, month=date(2020, 6, 1))
+    client.force_login(caseworker)
+    response = client.get(reverse("dashboard"))
+    context = response.context
+    assert (context["lists"], context["free_capacity"], context["vacant"], context["over_listetak"]) == (3, 1100, 1, 1)
+    assert context["charts"]["patients"] == {"labels": ["2020-06"], "values": [1900]}
+    assert context["charts"]["sizes"]["values"][8] == 1 and context["charts"]["sizes"]["values"][11] == 1
+    assert {s["label"] for s in context["charts"]["payments"]["series"]} == {
+        "Basistilskudd under knekkpunkt", "Basistilskudd over knekkpunkt"}
+    body = response.content.decode()
+    assert 'id="patients" type="application/json"' in body and "?ubesatt=1" in body
+
+
+def test_dashboard_query_count_is_constant(client, oslo, caseworker, django_assert_max_num_queries):
+    client.force_login(caseworker)
+    add_lists(oslo, [800])
+    with django_assert_max_num_queries(40) as small:
+        client.get(reverse("dashboard"))
+    add_lists(oslo, [300, 900, 1200] * 10)
+    ledger.recompute_month(municipality_id=oslo.pk, month=date(2020, 6, 1))
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        client.get(reverse("dashboard"))
