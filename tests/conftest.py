@@ -266,3 +266,13 @@ def wait_until(predicate, *, timeout=30.0, interval=0.1):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout:.0f} s")
+
+
+def assert_accessible(page):
+    """axe-core (vendored) on the current page: no serious or critical WCAG 2.1 AA violations."""
+    page.add_script_tag(url="/static/vendor/axe/axe.min.js")
+    violations = page.evaluate(
+        "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',"
+        " 'best-practice']})).violations.filter(v => ['serious', 'critical'].includes(v.impact))"
+        ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))")
+    assert violations == [], f"{page.url}: {violations}"

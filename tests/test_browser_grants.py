@@ -7,7 +7,7 @@ import pytest
 from grants.models import GrunntilskuddApplication
 from grants.services import cases
 from tests import factories
-from tests.conftest import login
+from tests.conftest import assert_accessible, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
@@ -22,7 +22,7 @@ def test_apply_approve_and_see_the_grunntilskudd_line(page, oslo, monkeypatch):
     monkeypatch.setattr(cases, "today", lambda: date(2020, 7, 1))  # the live server runs in this process
 
     login(page, "kari")
-    page.get_by_role("link", name="Grunntilskudd").click()
+    page.get_by_role("link", name="Grunntilskudd", exact=True).click()
     page.get_by_role("link", name="Ny sak").click()
     page.select_option("#id_patient_list", label=f"0301/42 – {holder.patient_list.practice.name}")
     page.fill("#id_avtale_fra", "2020-06-15")
@@ -40,6 +40,7 @@ def test_apply_approve_and_see_the_grunntilskudd_line(page, oslo, monkeypatch):
     page.get_by_test_id("action-approve").get_by_role("button", name="Innvilg").click()
     assert "Innvilget" in page.locator("h1").inner_text()
     page.screenshot(path="test-artifacts/grunntilskudd-approved.png", full_page=True)
+    assert_accessible(page)
 
     page.goto(page.base_url + "/utbetalinger/0301/2020-06/")
     page.get_by_role("button", name="Beregn på nytt").click()
@@ -47,3 +48,4 @@ def test_apply_approve_and_see_the_grunntilskudd_line(page, oslo, monkeypatch):
     lines = page.get_by_test_id("lines").inner_text()
     assert "9\xa0616,67 kr" in lines and "14\xa0425,00 kr" in lines
     page.screenshot(path="test-artifacts/grunntilskudd-payment.png", full_page=True)
+    assert_accessible(page)

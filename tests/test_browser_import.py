@@ -4,7 +4,7 @@ import pytest
 
 from practices.models import ListCount
 from tests import factories
-from tests.conftest import login
+from tests.conftest import assert_accessible, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 from tests.test_list_import import HEADER  # noqa: E402
@@ -25,7 +25,7 @@ def big_file(bad=False) -> bytes:
 def test_administrator_fixes_a_file_imports_it_and_finds_the_counts(page, oslo, tmp_path):
     factories.member(oslo, "administrator", username="kari")
     login(page, "kari")
-    page.get_by_role("link", name="Import").click()
+    page.get_by_role("link", name="Import", exact=True).click()
 
     bad = tmp_path / "lister.csv"
     bad.write_bytes(big_file(bad=True))
@@ -43,6 +43,7 @@ def test_administrator_fixes_a_file_imports_it_and_finds_the_counts(page, oslo, 
     page.set_input_files("input[type=file]", str(good))
     page.get_by_role("button", name="Last opp og kontroller").click()
     assert page.get_by_test_id("count-created").inner_text() == "1\xa0100"
+    assert_accessible(page)
     page.screenshot(path="test-artifacts/import-preview.png", full_page=True)
     page.get_by_role("button", name="Bekreft og importer").click()
     # The progress bar polls the job until the worker has finished, then the page reloads with the result.
@@ -51,10 +52,11 @@ def test_administrator_fixes_a_file_imports_it_and_finds_the_counts(page, oslo, 
     assert "Importen er fullført: 1\xa0100 rader." in page.get_by_test_id("import-done").inner_text()
     assert ListCount.objects.count() == 1100
 
-    page.get_by_role("link", name="Legekontor og lister").click()
+    page.get_by_role("link", name="Legekontor og lister", exact=True).click()
     page.fill("#q", "505")
     page.get_by_role("button", name="Filtrer").click()
     page.get_by_role("link", name="0301/505").click()
     counts = page.get_by_test_id("counts-table").inner_text()
+    assert_accessible(page)
     assert "2021-11\t916\t1\xa0500" in counts
     page.screenshot(path="test-artifacts/import-list-page.png", full_page=True)

@@ -7,7 +7,7 @@ import pytest
 
 from grants.models import PaymentMonth
 from tests import factories
-from tests.conftest import login
+from tests.conftest import assert_accessible, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +20,7 @@ def test_recompute_attest_authorise_and_download(page, oslo, tmp_path):
         factories.ListCountFactory(patient_list=holder.patient_list, month=date(2020, 6, 1), antall_pasienter=n)
 
     login(page, "ola")
-    page.get_by_role("link", name="Utbetalinger").click()
+    page.get_by_role("link", name="Utbetalinger", exact=True).click()
     page.fill("#maaned", "2020-06")
     page.get_by_role("button", name="Åpne", exact=True).click()
     assert "Ingen linjer for denne måneden" in page.get_by_test_id("lines").inner_text()
@@ -33,6 +33,7 @@ def test_recompute_attest_authorise_and_download(page, oslo, tmp_path):
     assert "Måneden er attestert" in page.locator(".alert-success").inner_text()
     assert page.get_by_role("button", name="Anvis og lukk").is_disabled()
     page.screenshot(path="test-artifacts/payments-attested.png", full_page=True)
+    assert_accessible(page)
 
     page.get_by_role("button", name="Logg ut").click()
     login(page, "siri")

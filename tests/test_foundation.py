@@ -12,7 +12,7 @@ from practices.models import Membership, Municipality
 from practices.permissions import can_administer, can_casework, can_view
 from practices.selectors import municipalities_for
 from tests import factories
-from tests.conftest import ROOT, login
+from tests.conftest import ROOT, assert_accessible, login
 
 pytestmark = pytest.mark.django_db
 
@@ -176,3 +176,4 @@ def test_demo_caseworker_logs_in_and_sees_the_norwegian_dashboard(page):
     assert page.locator("html").get_attribute("lang") == "nb"
     assert "0301 Oslo" in page.locator("#municipality-switch option[selected]").inner_text()
     assert page.get_by_role("link", name="Oversikt").is_visible()
+    assert_accessible(page)
