@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI assets served from /static/ (no CDN)
     "practices",
     "alis",
     "grants",
@@ -158,6 +159,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+# Fail fast when Redis is down: the user gets a message and can start the work again (see config.celery.send).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # The cache carries live progress of runs and imports (their transaction hides it from the database until
@@ -188,6 +192,11 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Fastlegefinansiering API",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "DESCRIPTION": "REST-API for fastlegefinansiering (SPEC.md §12). Se docs/api.md.",
 }
 
 # Security headers. CSP: no inline scripts anywhere; htmx's injected styles are switched off in base.html.

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
+from config.celery import send
 from config.money import format_kr
 from config.months import add_months, format_month
 from config.progress import set_progress
@@ -324,8 +325,18 @@ def start_recompute(*, municipality: Municipality, month: date, user=None, trigg
     from grants.tasks import recompute_month_task
 
     run = PaymentRun.objects.create(municipality=municipality, month=month, started_by=user, trigger=trigger)
-    transaction.on_commit(lambda: recompute_month_task.delay(run.pk))
+    transaction.on_commit(lambda: _queue(recompute_month_task, [run.pk], run.pk))
     return run
+
+
+QUEUE_DOWN = "Beregningen kunne ikke startes fordi køtjenesten ikke svarer. Ingenting er endret; prøv igjen om litt."
+
+
+def _queue(task, run_ids: list[int], argument) -> None:
+    """Send the task; if the broker is down, mark the runs failed with a message the page shows."""
+    if not send(task, argument):
+        PaymentRun.objects.filter(pk__in=run_ids).update(status=PaymentRun.Status.FAILED, message=QUEUE_DOWN,
+                                                         finished_at=timezone.now())
 
 
 def start_recompute_many(*, municipalities, month: date, user=None, trigger="import", chunk=50) -> list[PaymentRun]:
@@ -336,7 +347,7 @@ def start_recompute_many(*, municipalities, month: date, user=None, trigger="imp
                                            for m in municipalities])
     for start in range(0, len(runs), chunk):
         ids = [run.pk for run in runs[start:start + chunk]]
-        transaction.on_commit(lambda ids=ids: recompute_runs_task.delay(ids))
+        transaction.on_commit(lambda ids=ids: _queue(recompute_runs_task, ids, ids))
     return runs
 
 

@@ -12,12 +12,12 @@ from datetime import date
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from config.celery import tasks_run_eagerly
+from config.celery import send, tasks_run_eagerly
 from config.months import format_month
 from config.progress import set_progress
 from practices import importing
@@ -404,14 +404,25 @@ def import_confirm(*, job: ImportJob, user) -> ImportJob:
     """Run a previewed import: large files in a Celery task, small ones now (SPEC.md §9)."""
     if job.status != ImportJob.Status.PREVIEW:
         return job
-    job.status = ImportJob.Status.QUEUED
-    job.save(update_fields=["status"])
+    job.status, job.message = ImportJob.Status.QUEUED, ""
+    job.save(update_fields=["status", "message"])
     if job.data_rows > ASYNC_THRESHOLD and not tasks_run_eagerly():
         from practices.tasks import run_import
 
-        transaction.on_commit(lambda: run_import.delay(job.pk))
+        transaction.on_commit(lambda: _queue_import(run_import, job))
         return job
     return import_run(job_id=job.pk)
+
+
+QUEUE_DOWN = ("Importen kunne ikke startes fordi køtjenesten ikke svarer. Ingenting er lagret; filen er "
+              "kontrollert og kan bekreftes på nytt om litt.")
+
+
+def _queue_import(task, job: ImportJob) -> None:
+    """If the broker is down, the job goes back to preview with a message: nothing lost, start it again."""
+    if not send(task, job.pk):
+        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.QUEUED).update(
+            status=ImportJob.Status.PREVIEW, message=QUEUE_DOWN)
 
 
 def import_run(*, job_id: int, records=None, result: ParseResult | None = None) -> ImportJob:
@@ -425,11 +436,21 @@ def import_run(*, job_id: int, records=None, result: ParseResult | None = None) 
         return _run(job, records, result)
     except Exception:
         logger.exception("import %s failed", job_id)
-        ImportJob.objects.filter(pk=job_id).update(
-            status=ImportJob.Status.FAILED, finished_at=timezone.now(),
-            message="Importen stoppet på grunn av en intern feil. Ingenting er lagret. Prøv igjen, eller "
-                    "kontakt brukerstøtte.")
+        _mark_failed(job_id)
         raise
+
+
+def _mark_failed(job_id: int) -> None:
+    """Record the failure, on a fresh connection if the old one died (a lost database connection)."""
+    for _attempt in range(2):
+        try:
+            ImportJob.objects.filter(pk=job_id).update(
+                status=ImportJob.Status.FAILED, finished_at=timezone.now(),
+                message="Importen stoppet på grunn av en intern feil. Ingenting er lagret. Prøv igjen, eller "
+                        "kontakt brukerstøtte.")
+            return
+        except DatabaseError:
+            connection.close()
 
 
 def _run(job: ImportJob, records, result: ParseResult | None = None) -> ImportJob:

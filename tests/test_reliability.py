@@ -1,0 +1,116 @@
+"""Faults with real services (issue 10): Redis down when work is started, a lost PostgreSQL connection."""
+
+import shutil
+import subprocess
+import time
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from config.celery import app
+from grants.models import PaymentRun
+from practices.models import ImportJob, ListCount, PatientList
+from practices.services import list_import
+from tests import factories
+from tests.conftest import service_missing, wait_until
+from tests.test_list_import import HEADER
+
+PORT = 6391
+
+
+@pytest.fixture
+def own_redis():
+    """A redis-server of this test's own (never the shared one), stopped by the test to simulate an outage."""
+    binary = shutil.which("redis-server")
+    if not binary:
+        service_missing("redis-server is not installed")
+    process = subprocess.Popen([binary, "--port", str(PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                                "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import redis
+
+    client = redis.Redis(port=PORT)
+    wait_until(lambda: _pings(client), timeout=10)
+    saved = (app.conf.broker_url, app.conf.task_always_eager)
+    app.conf.broker_url, app.conf.task_always_eager = f"redis://127.0.0.1:{PORT}/0", False
+    app.pool.force_close_all()
+    yield process
+    process.kill()
+    process.wait()
+    app.conf.broker_url, app.conf.task_always_eager = saved
+    app.pool.force_close_all()
+
+
+def _pings(client):
+    try:
+        return client.ping()
+    except Exception:  # noqa: BLE001 - not up yet
+        return False
+
+
+def stop(process):
+    process.terminate()
+    process.wait(timeout=10)
+    app.pool.force_close_all()
+
+
+@pytest.mark.django_db
+def test_redis_down_when_a_caseworker_starts_a_recompute(client, oslo, caseworker, own_redis,
+                                                         django_capture_on_commit_callbacks):
+    holder = factories.ListHolderFactory(patient_list__practice__municipality=oslo)
+    factories.ListCountFactory(patient_list=holder.patient_list, month=date(2020, 6, 1))
+    stop(own_redis)
+    client.force_login(caseworker)
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("grants:recompute", args=["0301", "2020-06"]))
+    assert response.status_code == 302 and time.monotonic() - started < 15
+    run = PaymentRun.objects.get()
+    assert run.status == "failed" and "køtjenesten ikke svarer" in run.message
+    page = client.get(reverse("grants:payment_month", args=["0301", "2020-06"])).content.decode()
+    assert "køtjenesten ikke svarer" in page and "Beregn på nytt" in page  # it can be started again
+
+
+@pytest.mark.django_db
+def test_redis_down_when_an_administrator_confirms_a_large_import(client, oslo, administrator, own_redis,
+                                                                  django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    rows = [HEADER] + [f"0301;961793386;Åsen;{3000000 + i};Lege {i};{500 + i};1500;900;2021-{m:02d}"
+                       for i in range(100) for m in range(1, 12)]
+    client.force_login(administrator)
+    client.post(reverse("practices:import_index"),
+                {"file": SimpleUploadedFile("stor.csv", ("\n".join(rows) + "\n").encode())})
+    job = ImportJob.objects.get()
+    stop(own_redis)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("practices:import_confirm", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == "preview" and "køtjenesten ikke svarer" in job.message
+    assert ListCount.objects.count() == 0
+    page = client.get(reverse("practices:import_detail", args=[job.pk])).content.decode()
+    assert "Bekreft og importer" in page and "kan bekreftes på nytt" in page
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_database_connection_during_an_import_writes_nothing(monkeypatch):
+    from django.db import OperationalError, connections
+
+    rows = [HEADER] + [f"0301;961793386;Åsen;{3000000 + i};Lege {i};{500 + i};1500;900;2021-01" for i in range(50)]
+    original = ListCount.objects.bulk_create
+
+    def kill_connection_then_write(*args, **kwargs):
+        with connections["default"].cursor() as cursor:  # the server ends this session mid-transaction
+            cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(ListCount.objects, "bulk_create", kill_connection_then_write)
+    with pytest.raises(OperationalError):
+        list_import.import_file(user=None, data=("\n".join(rows) + "\n").encode(), filename="x.csv", dry_run=False)
+    connection.close()
+    monkeypatch.undo()
+    assert (PatientList.objects.count(), ListCount.objects.count()) == (0, 0)
+    job = ImportJob.objects.get()
+    assert job.status == "failed" and "Ingenting er lagret" in job.message
