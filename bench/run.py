@@ -1,6 +1,6 @@
 """`make bench`: the performance figures of SPEC.md §13, measured in one run on PostgreSQL.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/fastlege .venv/bin/python bench/run.py [--sections import]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/fastlege .venv/bin/python bench/run.py [--sections import_bench]
         [--strict]
 
 It never touches the database named in DATABASE_URL: it takes only the server and user from it, drops and
@@ -9,9 +9,10 @@ measured step runs in a fresh Python process (`run.py --step module:function arg
 (maxrss) is its own. Every section prints a table (figure, value, target, result) and stores its figures in
 bench/results.json, keyed by section and merged with what is there. See docs/performance.md.
 
-A section is a module in this folder with `SECTION` (its key) and `run(bench) -> dict`; add later ones
-(recompute, pages) to SECTIONS. Steps that must run in their own process are functions of such a module,
-called as `bench.step("module:function", *args)`; they return a dict that includes `seconds`.
+A section is a module in this folder with `SECTION` (its key) and `run(bench) -> dict`, listed in SECTIONS
+(import_bench, recompute_bench, pages_bench; common.py holds their shared helpers). Steps that must run in
+their own process are functions of such a module, called as `bench.step("module:function", *args)`; they
+return a dict that includes `seconds`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 RESULTS = BENCH_DIR / "results.json"
 BENCH_DATABASE = "fastlege_bench"
-SECTIONS = ["import_bench"]  # later: "recompute_bench", "pages_bench"
+SECTIONS = ["import_bench", "recompute_bench", "pages_bench"]
 RESULT_PREFIX = "BENCH-RESULT "
 
 

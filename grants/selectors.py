@@ -142,8 +142,8 @@ def worklist(user, municipality) -> dict:
         "awaiting": awaiting,
         "to_authorise": PaymentMonth.objects.filter(municipality=municipality, status=PaymentMonth.Status.ATTESTED)
         .exclude(attested_by=user).order_by("month"),
-        "failed_imports": ImportJob.objects.filter(user=user, status=ImportJob.Status.FAILED).order_by(
-            "-created_at")[:5],
+        "failed_imports": ImportJob.objects.filter(user=user, status=ImportJob.Status.FAILED).defer(
+            "errors", "warnings", "changed_sample").order_by("-created_at")[:5],
         "notices": Notice.objects.filter(user=user, municipality=municipality, read_at__isnull=True)[:20],
         "ending": sorted(ending, key=lambda row: row["end"]),
     }

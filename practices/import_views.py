@@ -34,7 +34,8 @@ def import_index(request):
             data = upload.read(settings.IMPORT_MAX_BYTES + 1)
             job = import_upload(user=request.user, data=data, filename=upload.name, source="web")
             return redirect("practices:import_detail", pk=job.pk)
-    jobs = import_jobs_for(request.user).select_related("user").order_by("-created_at")[:50]
+    jobs = import_jobs_for(request.user).select_related("user").defer(
+        "errors", "warnings", "changed_sample").order_by("-created_at")[:50]
     return render(request, "practices/import_index.html", {
         "form": form, "jobs": jobs, "can_import": allowed, "reason": reason,
     })
@@ -49,7 +50,7 @@ def import_detail(request, pk):
     job = _job(request, pk)
     return render(request, "practices/import_detail.html", {
         "job": job, "progress": _progress(job), "can_confirm": job.user_id == request.user.pk,
-        "errors": job.errors[:500], "more_errors": max(0, len(job.errors) - 500),
+        "errors": job.errors[:500], "more_errors": max(0, job.error_count - 500),
     })
 
 

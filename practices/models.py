@@ -210,7 +210,8 @@ class ImportJob(models.Model):
     changed = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
     progress = models.PositiveSmallIntegerField(default=0)  # percent, polled by the browser
-    errors = models.JSONField(default=list, blank=True)  # [{"rad", "kolonne", "melding"}]
+    errors = models.JSONField(default=list, blank=True)  # [{"rad", "kolonne", "melding"}], the first 1 000
+    error_count = models.PositiveIntegerField(default=0)  # all of them
     warnings = models.JSONField(default=list, blank=True)
     changed_sample = models.JSONField(default=list, blank=True)  # the first changed rows, for the preview
     months = models.JSONField(default=list, blank=True)  # ["2020-05", ...] touched, for the recompute

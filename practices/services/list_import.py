@@ -344,9 +344,14 @@ def format_error(error: dict) -> str:
     return f"{where}: {error['melding']}"
 
 
+STORED_ERRORS = 1000  # a file wrong on every row must not make the log pages slow; the CLI prints them all
+
+
 def _record_failure(job: ImportJob, *, errors=None, message="") -> ImportJob:
     job.status = ImportJob.Status.FAILED
-    job.errors = [{"rad": e.row, "kolonne": e.column, "melding": e.message} for e in (errors or [])]
+    job.all_errors = [{"rad": e.row, "kolonne": e.column, "melding": e.message} for e in (errors or [])]
+    job.errors = job.all_errors[:STORED_ERRORS]
+    job.error_count = len(job.all_errors)
     job.message = message
     job.finished_at = timezone.now()
     job.save()

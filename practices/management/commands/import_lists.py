@@ -30,7 +30,7 @@ class Command(BaseCommand):
         for warning in job.warnings:
             self.stdout.write(f"Advarsel: {warning}")
         if job.status == ImportJob.Status.FAILED:
-            for error in job.errors:
+            for error in getattr(job, "all_errors", job.errors):
                 self.stderr.write(format_error(error))
             if job.message:
                 self.stderr.write(job.message)
