@@ -114,3 +114,80 @@ def test_a_lost_database_connection_during_an_import_writes_nothing(monkeypatch)
     assert (PatientList.objects.count(), ListCount.objects.count()) == (0, 0)
     job = ImportJob.objects.get()
     assert job.status == "failed" and "Ingenting er lagret" in job.message
+
+
+def _start_worker(queue, env):
+    import sys
+
+    from tests.conftest import ARTIFACTS, ROOT
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / f"killed-worker-{queue}.log", "a")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-c", "1", "--without-heartbeat",
+         "--without-gossip", "--without-mingle", "-l", "info"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_in_the_middle_of_a_recompute_is_redelivered_and_the_ledger_ends_identical(settings):
+    """SIGKILL the worker while its recompute waits inside the transaction; a new worker gets the task again
+    after the visibility timeout and the ledger equals an uninterrupted run's."""
+    import os
+    import signal
+    import uuid
+
+    import psycopg
+
+    from grants.models import PaymentLine, PaymentMonth
+    from grants.services import ledger
+    from grants.tasks import recompute_month_task
+    from tests.conftest import _redis_ok, subprocess_env
+
+    broker = settings.CELERY_BROKER_URL
+    if not broker or not _redis_ok(broker):
+        service_missing("a Redis broker is needed (CELERY_BROKER_URL)")
+    holders = [factories.ListHolderFactory() for _ in range(3)]
+    for i, holder in enumerate(holders):
+        factories.ListCountFactory(patient_list=holder.patient_list, month=date(2020, 6, 1),
+                                   antall_pasienter=400 + 500 * i)
+    municipality = holders[0].patient_list.municipality
+    ledger.recompute_month(municipality_id=municipality.pk, month=date(2020, 6, 1))
+    expected = sorted(PaymentLine.objects.values_list("patient_list_id", "kind", "amount"))
+    PaymentLine.objects.all().delete()
+    month_row = PaymentMonth.objects.get()
+
+    db = settings.DATABASES["default"]
+    blocker = psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"],
+                              dbname=db["NAME"])
+    blocker.execute("SELECT 1 FROM grants_paymentmonth WHERE id = %s FOR UPDATE", [month_row.pk])  # holds the lock
+
+    queue = f"kill-{uuid.uuid4().hex[:8]}"
+    env = subprocess_env(CELERY_BROKER_URL=broker, CELERY_RESULT_BACKEND=broker, CELERY_TASK_DEFAULT_QUEUE=queue,
+                         CELERY_VISIBILITY_TIMEOUT="3", CELERY_UNACKED_RESTORE_INTERVAL="1",
+                         CELERY_UNACKED_RESTORE_THROTTLE="1", DEBUG="0", SECRET_KEY="test-worker-key")
+    saved = (app.conf.task_always_eager, app.conf.broker_url, app.conf.broker_transport_options)
+    app.conf.update(task_always_eager=False, broker_url=broker, broker_transport_options={"visibility_timeout": 3})
+    first = _start_worker(queue, env)
+    second = None
+    try:
+        run = PaymentRun.objects.create(municipality=municipality, month=date(2020, 6, 1))
+        recompute_month_task.apply_async([run.pk], queue=queue)
+        wait_until(lambda: PaymentRun.objects.get(pk=run.pk).status == "running", timeout=60)
+        os.killpg(first.pid, signal.SIGKILL)  # the whole worker, in the middle of the recompute
+        first.wait(timeout=10)
+        blocker.rollback()
+        assert PaymentLine.objects.count() == 0  # nothing half-written by the killed run
+        second = _start_worker(queue, env)
+        wait_until(lambda: PaymentRun.objects.get(pk=run.pk).status == "done", timeout=90)
+        assert sorted(PaymentLine.objects.values_list("patient_list_id", "kind", "amount")) == expected
+    finally:
+        blocker.close()
+        for process in (first, second):
+            if process and process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=20)
+        app.conf.update(task_always_eager=saved[0], broker_url=saved[1], broker_transport_options=saved[2])
+        app.pool.force_close_all()
