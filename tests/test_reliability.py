@@ -34,12 +34,20 @@ def own_redis():
     wait_until(lambda: _pings(client), timeout=10)
     saved = (app.conf.broker_url, app.conf.task_always_eager)
     app.conf.broker_url, app.conf.task_always_eager = f"redis://127.0.0.1:{PORT}/0", False
-    app.pool.force_close_all()
+    reset_pools()
     yield process
     process.kill()
     process.wait()
     app.conf.broker_url, app.conf.task_always_eager = saved
-    app.pool.force_close_all()
+    reset_pools()
+
+
+def reset_pools():
+    """Drop Celery's connection pools so the next send connects to the broker configured now."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
 
 
 def _pings(client):
@@ -52,7 +60,7 @@ def _pings(client):
 def stop(process):
     process.terminate()
     process.wait(timeout=10)
-    app.pool.force_close_all()
+    reset_pools()
 
 
 @pytest.mark.django_db
@@ -170,6 +178,7 @@ def test_a_worker_killed_in_the_middle_of_a_recompute_is_redelivered_and_the_led
                          CELERY_UNACKED_RESTORE_THROTTLE="1", DEBUG="0", SECRET_KEY="test-worker-key")
     saved = (app.conf.task_always_eager, app.conf.broker_url, app.conf.broker_transport_options)
     app.conf.update(task_always_eager=False, broker_url=broker, broker_transport_options={"visibility_timeout": 3})
+    reset_pools()
     first = _start_worker(queue, env)
     second = None
     try:
@@ -190,4 +199,4 @@ def test_a_worker_killed_in_the_middle_of_a_recompute_is_redelivered_and_the_led
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(timeout=20)
         app.conf.update(task_always_eager=saved[0], broker_url=saved[1], broker_transport_options=saved[2])
-        app.pool.force_close_all()
+        reset_pools()
