@@ -21,7 +21,7 @@ PORT = 6391
 
 
 @pytest.fixture
-def own_redis():
+def own_redis(monkeypatch):
     """A redis-server of this test's own (never the shared one), stopped by the test to simulate an outage."""
     binary = shutil.which("redis-server")
     if not binary:
@@ -33,21 +33,28 @@ def own_redis():
     client = redis.Redis(port=PORT)
     wait_until(lambda: _pings(client), timeout=10)
     saved = (app.conf.broker_url, app.conf.task_always_eager)
-    app.conf.broker_url, app.conf.task_always_eager = f"redis://127.0.0.1:{PORT}/0", False
+    url = f"redis://127.0.0.1:{PORT}/0"
+    monkeypatch.setenv("CELERY_BROKER_URL", url)  # Celery reads the environment before its own settings
+    app.conf.broker_url, app.conf.task_always_eager = url, False
     reset_pools()
+    assert app.connection_for_write().as_uri().endswith(f":{PORT}/0")
     yield process
     process.kill()
     process.wait()
+    monkeypatch.undo()
     app.conf.broker_url, app.conf.task_always_eager = saved
     reset_pools()
 
 
 def reset_pools():
     """Drop Celery's connection pools so the next send connects to the broker configured now."""
+    from kombu import pools
+
     if app._pool is not None:
         app._pool.force_close_all()
         app._pool = None
     app.amqp._producer_pool = None
+    pools.reset()  # kombu keeps producer pools per connection, globally
 
 
 def _pings(client):
