@@ -204,3 +204,31 @@ def statement(request, kommunenummer, month, hpr):
 @login_required
 def rates(request):
     return render(request, "grants/rates.html", {"rates": selectors.rates()})
+
+
+@login_required
+def personal_data(request, pk):
+    """Superusers: export everything held about a doctor, or erase it when retention allows (docs/personvern.md)."""
+    import json
+
+    from grants import personal_data as pd
+    from practices.models import Doctor
+
+    if not request.user.is_superuser:
+        require((False, _("Bare superbrukere kan se og slette personopplysninger.")))
+    doctor = get_object_or_404(Doctor, pk=pk)
+    if request.method == "POST":
+        try:
+            pd.erase_doctor(doctor=doctor, user=request.user)
+        except ValueError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Personopplysningene er slettet."))
+        return redirect("grants:personal_data", pk=doctor.pk)
+    if request.GET.get("format") == "json":
+        response = HttpResponse(json.dumps(pd.export_doctor(doctor), ensure_ascii=False, indent=2),
+                                content_type="application/json; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="lege-{doctor.pk}.json"'
+        return response
+    return render(request, "grants/personal_data.html", {"doctor": doctor, "data": pd.export_doctor(doctor),
+                                                         "blockers": pd.erase_blockers(doctor)})
