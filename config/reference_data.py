@@ -4,6 +4,8 @@
 def ensure_reference_data() -> None:
     from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
+    from alis.models import SupervisionRequirement
+    from alis.reference import load_requirements
     from grants.models import RateSchedule
     from grants.reference import load_rates, load_schedules
     from practices.models import Municipality
@@ -13,3 +15,4 @@ def ensure_reference_data() -> None:
         load_municipalities(Municipality)
     load_rates(RateSchedule)
     load_schedules(PeriodicTask, CrontabSchedule)
+    load_requirements(SupervisionRequirement)

@@ -202,6 +202,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"CaseStatusEnum": "grants.models.CaseStatus", "AlisStatusEnum": "alis.models.Status",
+                            "PaymentMonthStatusEnum": "grants.models.PaymentMonth.Status"},
     "DESCRIPTION": "REST-API for fastlegefinansiering (SPEC.md §12). Se docs/api.md.",
 }
 

@@ -119,6 +119,7 @@ def worklist(user, municipality) -> dict:
 
     from django.utils import timezone
 
+    from alis.selectors import agreement_table, agreements_ending, awaiting_decision
     from grants.eligibility import GRUNNTILSKUDD_MONTHS, grunntilskudd_end
     from grants.models import CaseStatus, GrunntilskuddApplication, IntroduksjonsAvtale
     from practices.models import ImportJob, Notice
@@ -142,6 +143,9 @@ def worklist(user, municipality) -> dict:
         "awaiting": awaiting,
         "to_authorise": PaymentMonth.objects.filter(municipality=municipality, status=PaymentMonth.Status.ATTESTED)
         .exclude(attested_by=user).order_by("month"),
+        "alis_awaiting": list(awaiting_decision(user).filter(municipality=municipality).select_related("doctor")),
+        "alis_behind": agreement_table(user, municipality=municipality, today=today, behind=True),
+        "alis_ending": list(agreements_ending(user, municipality=municipality, today=today)),
         "failed_imports": ImportJob.objects.filter(user=user, status=ImportJob.Status.FAILED).defer(
             "errors", "warnings", "changed_sample").order_by("-created_at")[:5],
         "notices": Notice.objects.filter(user=user, municipality=municipality, read_at__isnull=True)[:20],

@@ -2,6 +2,7 @@
 
 from django.dispatch import receiver
 
+from alis.signals import agreement_payments_changed
 from practices.models import Municipality
 from practices.signals import list_counts_changed
 
@@ -30,3 +31,13 @@ def closed_months(keys) -> set:
                                        month__in={m for _, m in keys}).values_list("municipality__kommunenummer",
                                                                                    "month")
     return set(rows) & set(keys)
+
+
+@receiver(agreement_payments_changed)
+def recompute_after_alis_decision(sender, municipality_id, months, **kwargs):
+    """An ALIS approval or termination changed what an agreement pays: recompute those months (SPEC.md §8)."""
+    from grants.services.ledger import start_recompute_many
+
+    municipality = Municipality.objects.get(pk=municipality_id)
+    for month in months:
+        start_recompute_many(municipalities=[municipality], month=month, trigger="decision")

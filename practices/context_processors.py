@@ -10,6 +10,7 @@ NAVIGATION = (
     (_("Introduksjonsavtaler"), "grants:introduksjon_index"),
     (_("ALIS"), "alis:agreement_index"),
     (_("Utbetalinger"), "grants:payments_index"),
+    (_("Hva om"), "scenarios:index"),
 )
 
 

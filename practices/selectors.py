@@ -89,16 +89,17 @@ def list_holders(patient_list):
     return patient_list.holders.select_related("doctor").order_by("-from_month")
 
 
-def import_jobs_for(user) -> QuerySet:
-    """Imports the user may see: their own, and those whose rows all lie in the user's municipalities."""
+def import_jobs_for(user, *, kind: str = "lister") -> QuerySet:
+    """Imports of one kind the user may see: their own, and those whose rows all lie in the user's
+    municipalities (list data here; supervision sessions on the ALIS pages)."""
     from django.db.models import Q
 
     from .models import ImportJob
 
     if user.is_superuser:
-        return ImportJob.objects.all()
+        return ImportJob.objects.filter(kind=kind)
     mine = municipalities_for(user)
     foreign = ImportJob.objects.filter(municipalities__in=Municipality.objects.exclude(pk__in=mine))
     return ImportJob.objects.filter(
-        Q(user=user) | (Q(municipalities__in=mine) & ~Q(pk__in=foreign.values("pk")))
+        Q(user=user) | (Q(municipalities__in=mine) & ~Q(pk__in=foreign.values("pk"))), kind=kind
     ).distinct()

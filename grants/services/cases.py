@@ -211,7 +211,7 @@ def transition(case, *, action: str, user=None, reason: str = "", override_reaso
             raise CaseError("Oppgi datoen saken avsluttes fra.", field="date")
         case.terminated_on, case.termination_reason = on, reason
     case.status = step.target
-    case._change_reason = f"{ACTION_LABELS.get(action, action)}{': ' + reason if reason else ''}"
+    case._change_reason = f"{ACTION_LABELS.get(action, action)}{': ' + reason if reason else ''}"[:100]
     case.save()
     _event(case, action=action, from_status=from_status, user=user,
            reason=reason or (f"Innvilget tross vilkår: {override_reason}" if case.override_reason

@@ -132,11 +132,13 @@ def _grunntilskudd_covering(municipality_ids: list[int], month: date) -> dict[in
 
 def _agreement_lines(municipality_ids: list[int], month: date) -> dict[int, list[LedgerLine]]:
     """Prorated `introduksjon` and `alis` lines per municipality (payee: the agreement's doctor)."""
+    from alis.selectors import agreements_paying
     from grants.services.cases import introduksjon_paying
 
+    alis = [{**a, "annual": a["annual_payment"]} for a in agreements_paying(municipality_ids, month)]
     lines = defaultdict(list)
     for kind, prefix, agreements in ((rules.KIND_INTRODUKSJON, "introduksjon", introduksjon_paying(
-            municipality_ids, month)),):
+            municipality_ids, month)), (rules.KIND_ALIS, "alis", alis)):
         for agreement in agreements:
             line = rules.prorated_line(kind=kind, annual=agreement["annual"], start=agreement["start"],
                                        end=agreement["end"], month=month)

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from alis import demo as alis_demo
 from grants import demo as grants_demo
 from practices import demo
 
@@ -11,6 +12,7 @@ class Command(BaseCommand):
         users = demo.load_users()
         job = demo.load_lists()
         self.stdout.write(f"Listetall: opprettet {job.created}, endret {job.changed}, uendret {job.unchanged}")
+        alis_demo.load_agreements()
         grants_demo.load_payments()
         grants_demo.load_cases()
         self.stdout.write(f"Demobrukere (passord for alle: {demo.DEMO_PASSWORD}):")
