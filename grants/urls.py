@@ -16,6 +16,7 @@ urlpatterns = [
     path(M + "utbetalingsfil.<str:fmt>", views.export_payout, name="export_payout"),
     path(M + "lege/<str:hpr>/", views.statement, name="statement"),
     path("satser/", views.rates, name="rates"),
+    path("rapport/", views.report, name="report"),
     path("personvern/lege/<int:pk>/", views.personal_data, name="personal_data"),
     path("introduksjonsavtaler/tildeling/", case_views.allotment_create, name="allotment_create"),
 ]

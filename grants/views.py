@@ -232,3 +232,32 @@ def personal_data(request, pk):
         return response
     return render(request, "grants/personal_data.html", {"doctor": doctor, "data": pd.export_doctor(doctor),
                                                          "blockers": pd.erase_blockers(doctor)})
+
+
+@login_required
+def report(request):
+    """Per municipality and period: payments by kind and month, active grants and agreements, supervision."""
+    from grants import reports
+
+    municipality = request.municipality
+    if municipality is None:
+        raise Http404
+    today = timezone.localdate().replace(day=1)
+    try:
+        first = parse_month(request.GET.get("fra") or format_month(today.replace(month=1)))
+        last = parse_month(request.GET.get("til") or format_month(today))
+    except ValueError as error:
+        messages.error(request, str(error))
+        return redirect("grants:report")
+    if last < first:
+        first, last = last, first
+    rows = reports.report(municipality, first, last)
+    fmt = request.GET.get("format")
+    if fmt in ("csv", "xlsx"):
+        return _file(reports.COLUMNS, reports.as_table(rows, as_text=fmt == "csv"), fmt,
+                     f"rapport-{municipality.kommunenummer}-{format_month(first)}-{format_month(last)}")
+    labels = dict(PaymentLine.Kind.choices)
+    return render(request, "grants/report.html", {
+        "municipality": municipality, "rows": rows, "totals": reports.totals(rows), "first": first, "last": last,
+        "kinds": [(kind, labels[kind]) for kind in reports.KINDS],
+    })

@@ -367,3 +367,19 @@ def test_the_same_run_delivered_twice_through_the_worker_gives_one_ledger(celery
     wait_until(lambda: PaymentRun.objects.filter(status="done").count() == 2)
     assert sorted(PaymentLine.objects.values_list("kind", "amount")) == [
         ("basis_over", Decimal("20791.67")), ("basis_under", Decimal("48083.33"))]
+
+
+def test_alis_and_introduksjon_lines_come_with_the_month_recompute():
+    from tests.factories_alis import approved
+
+    agreement = approved(start_date=date(2021, 3, 15), annual_payment=Decimal("120000.00"),
+                         status="avsluttet", terminated_on=date(2021, 5, 10))
+    municipality_id = agreement.municipality_id
+    for month, days in ((date(2021, 3, 1), 17), (date(2021, 4, 1), 30), (date(2021, 5, 1), 10)):
+        ledger.recompute_month(municipality_id=municipality_id, month=month)
+        line = PaymentLine.objects.get(month=month, kind="alis")
+        assert (line.quantity, line.doctor_id, line.case_ref) == (days, agreement.doctor_id, f"alis:{agreement.pk}")
+    assert PaymentLine.objects.get(month=date(2021, 3, 1), kind="alis").amount == Decimal("5483.87")
+    assert PaymentLine.objects.get(month=date(2021, 4, 1), kind="alis").amount == Decimal("10000.00")
+    ledger.recompute_month(municipality_id=municipality_id, month=date(2021, 6, 1))
+    assert not PaymentLine.objects.filter(month=date(2021, 6, 1)).exists()  # ended 10 May: nothing in June

@@ -62,3 +62,8 @@ def page_url(context, number):
     params = context["request"].GET.copy()
     params["side"] = number
     return "?" + urlencode(params)
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key)
