@@ -16,9 +16,9 @@ from rest_framework.views import APIView
 from config.api import ERRORS, ApiMixin, ApiViewSet, MonthField, parse_error_message, responses
 from practices.forms import DoctorForm
 from practices.importing import ALL_COLUMNS, REQUIRED_COLUMNS
-from practices.models import Doctor, ImportJob, ListHolder, Municipality, Practice, Role
-from practices.permissions import require
-from practices.selectors import doctors_for, list_holders, list_table, municipalities_for, practices_for
+from practices.models import Doctor, ImportJob, ListHolder, Municipality, Practice
+from practices.permissions import can_edit_doctor, can_import, can_register_doctor, require
+from practices.selectors import doctors_for, list_holders, list_table, practices_for
 from practices.services import record_save
 from practices.services.list_import import import_file
 
@@ -111,21 +111,6 @@ def doctors_visible(user):
     through the API holds no list yet, and its creator must be able to read it back."""
     created = Doctor.history.filter(history_type="+", history_user_id=user.pk).values("id")
     return Doctor.objects.filter(Q(pk__in=doctors_for(user).values("pk")) | Q(pk__in=created))
-
-
-def can_edit_doctor(user, doctor):
-    """As the browser's doctor_edit: an administrator of a municipality where the doctor holds a list."""
-    municipalities = municipalities_for(user, roles=[Role.ADMINISTRATOR])
-    if doctor.holdings.filter(patient_list__municipality__in=municipalities).exists():
-        return True, ""
-    return False, _("Bare administratorer i en kommune der legen har liste kan endre legen.")
-
-
-def can_register_doctor(user):
-    """Doctors are national: an administrator of any municipality may register one (as a new list's holder)."""
-    if municipalities_for(user, roles=[Role.ADMINISTRATOR]).exists():
-        return True, ""
-    return False, _("Bare kommuneadministratorer kan registrere leger.")
 
 
 def form_errors(form) -> dict:
@@ -294,13 +279,6 @@ ImportErrors = inline_serializer("ListetallFeil", {"errors": inline_serializer("
     "kolonne": serializers.CharField(allow_null=True),
     "melding": serializers.CharField(),
 }, many=True)})
-
-
-def can_import(user):
-    """Importing needs the administrator role somewhere; the rows of other municipalities are row errors (§9)."""
-    if user.is_superuser or municipalities_for(user, roles=[Role.ADMINISTRATOR]).exists():
-        return True, ""
-    return False, _("Bare kommuneadministratorer kan importere listetall.")
 
 
 def _rejected(message: str) -> Response:

@@ -11,16 +11,10 @@ from django.views.decorators.http import require_POST
 from config.progress import get_progress
 
 from .forms import ImportForm
-from .models import ImportJob, Role
-from .permissions import require
-from .selectors import import_jobs_for, municipalities_for
+from .models import ImportJob
+from .permissions import can_import, require
+from .selectors import import_jobs_for
 from .services.list_import import import_confirm, import_upload
-
-
-def can_import(user):
-    if municipalities_for(user, roles=[Role.ADMINISTRATOR]).exists():
-        return True, ""
-    return False, _("Bare kommuneadministratorer kan importere listetall.")
 
 
 @login_required

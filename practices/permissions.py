@@ -36,3 +36,31 @@ def can_casework(user, municipality) -> Result:
     if has_role(user, municipality, Role.CASEWORKER):
         return True, ""
     return False, _("Bare saksbehandlere i %(kommune)s kan gjøre dette.") % {"kommune": municipality}
+
+
+def can_import(user) -> Result:
+    """Importing needs the administrator role somewhere; rows of other municipalities are row errors (§9)."""
+    from .selectors import municipalities_for
+
+    if user.is_superuser or municipalities_for(user, roles=[Role.ADMINISTRATOR]).exists():
+        return True, ""
+    return False, _("Bare kommuneadministratorer kan importere listetall.")
+
+
+def can_register_doctor(user) -> Result:
+    """Doctors are national: an administrator of any municipality may register one (a new list's holder)."""
+    from .selectors import municipalities_for
+
+    if municipalities_for(user, roles=[Role.ADMINISTRATOR]).exists():
+        return True, ""
+    return False, _("Bare kommuneadministratorer kan registrere leger.")
+
+
+def can_edit_doctor(user, doctor) -> Result:
+    """An administrator of a municipality where the doctor holds (or held) a list."""
+    from .selectors import municipalities_for
+
+    municipalities = municipalities_for(user, roles=[Role.ADMINISTRATOR])
+    if doctor.holdings.filter(patient_list__municipality__in=municipalities).exists():
+        return True, ""
+    return False, _("Bare administratorer i en kommune der legen har liste kan endre legen.")

@@ -11,7 +11,7 @@ from config.months import format_month
 
 from .forms import DoctorForm, PatientListForm, PracticeForm
 from .models import Role
-from .permissions import can_administer, require
+from .permissions import can_administer, can_edit_doctor, require
 from .selectors import (
     doctors_for,
     list_counts,
@@ -141,7 +141,7 @@ def doctor_detail(request, pk):
     doctor = get_object_or_404(doctors_for(request.user), pk=pk)
     holdings = doctor.holdings.filter(patient_list__municipality__in=request.municipalities).select_related(
         "patient_list__municipality", "patient_list__practice").order_by("-from_month")
-    can_edit = any(can_administer(request.user, h.patient_list.municipality)[0] for h in holdings)
+    can_edit = can_edit_doctor(request.user, doctor)[0]
     return render(request, "practices/doctor_detail.html", {
         "doctor": doctor, "holdings": holdings, "can_edit": can_edit})
 
@@ -149,9 +149,7 @@ def doctor_detail(request, pk):
 @login_required
 def doctor_edit(request, pk):
     doctor = get_object_or_404(doctors_for(request.user), pk=pk)
-    municipalities = municipalities_for(request.user, roles=[Role.ADMINISTRATOR])
-    if not doctor.holdings.filter(patient_list__municipality__in=municipalities).exists():
-        require((False, _("Bare administratorer i en kommune der legen har liste kan endre legen.")))
+    require(can_edit_doctor(request.user, doctor))
     form = DoctorForm(request.POST or None, instance=doctor)
     if request.method == "POST" and form.is_valid():
         record_save(instance=form.save(commit=False), user=request.user)
