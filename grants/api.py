@@ -207,9 +207,10 @@ class GrunntilskuddViewSet(CaseViewSet):
         if patient_list is None:
             raise field_error("listenummer", f"Kommune {municipality.kommunenummer} har ingen liste med nummer "
                                               f"{data['listenummer']}.")
-        holder = cases.holder_on(patient_list, cases.today())
-        if holder is None or holder.doctor is None:
-            raise field_error("listenummer", "Listen har ingen fastlege nå (ubesatt) og kan ikke få grunntilskudd.")
+        try:
+            holder = cases.grunntilskudd_applicant(patient_list)
+        except cases.CaseError as error:
+            raise field_error("listenummer", str(error)) from None
         if holder.doctor.hpr_nummer != data["hpr_nummer"]:
             raise field_error("hpr_nummer", f"Søkeren må være listens innehaver nå: {holder.doctor.name} "
                                              f"(HPR {holder.doctor.hpr_nummer}).")

@@ -96,12 +96,11 @@ def case_edit(request, kind, pk=None):
         host_lists = None
         if kind.slug == "grunntilskudd":
             case.municipality = case.patient_list.municipality
-            holder = cases.holder_on(case.patient_list, cases.today())
-            if holder is None or holder.doctor is None:
-                form.add_error("patient_list",
-                               _("Listen har ingen fastlege nå (ubesatt) og kan ikke få grunntilskudd."))
+            try:
+                case.doctor = cases.grunntilskudd_applicant(case.patient_list).doctor
+            except cases.CaseError as error:
+                form.add_error("patient_list", str(error))
                 return render(request, "grants/case_form.html", {"form": form, "kind": kind, "case": instance})
-            case.doctor = holder.doctor
         else:
             case.municipality = case.practice.municipality
             case.doctor = _save_doctor(form)

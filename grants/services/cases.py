@@ -68,6 +68,14 @@ def holder_on(patient_list, day: date):
         "doctor").order_by("-from_month").first()
 
 
+def grunntilskudd_applicant(patient_list) -> ListHolder:
+    """The applicant is whoever holds the list now (SPEC.md §6); a vacant list cannot apply."""
+    holder = holder_on(patient_list, today())
+    if holder is None or holder.doctor is None:
+        raise CaseError("Listen har ingen fastlege nå (ubesatt) og kan ikke få grunntilskudd.", field="patient_list")
+    return holder
+
+
 def grunntilskudd_checks(*, patient_list, doctor, avtale_fra, on: date) -> list[eligibility.Check]:
     holder = holder_on(patient_list, on)
     latest = ListCount.objects.filter(patient_list=patient_list, month__lte=first_of_month(on)).order_by(
