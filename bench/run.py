@@ -10,9 +10,9 @@ measured step runs in a fresh Python process (`run.py --step module:function arg
 bench/results.json, keyed by section and merged with what is there. See docs/performance.md.
 
 A section is a module in this folder with `SECTION` (its key) and `run(bench) -> dict`, listed in SECTIONS
-(import_bench, recompute_bench, pages_bench; common.py holds their shared helpers). Steps that must run in
-their own process are functions of such a module, called as `bench.step("module:function", *args)`; they
-return a dict that includes `seconds`.
+(import_bench, recompute_bench, pages_bench, scenario_bench; common.py holds their shared helpers). Steps that
+must run in their own process are functions of such a module, called as `bench.step("module:function", *args)`;
+they return a dict that includes `seconds`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 RESULTS = BENCH_DIR / "results.json"
 BENCH_DATABASE = "fastlege_bench"
-SECTIONS = ["import_bench", "recompute_bench", "pages_bench"]
+SECTIONS = ["import_bench", "recompute_bench", "pages_bench", "scenario_bench"]
 RESULT_PREFIX = "BENCH-RESULT "
 
 

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "practices",
     "alis",
     "grants",
+    "scenarios",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("practices.urls")),
     path("", include("grants.urls")),
     path("", include("alis.urls")),
+    path("", include("scenarios.urls")),
 ]
 
 handler403 = "config.views.permission_denied"

@@ -33,10 +33,11 @@ def months_between(earlier: date, later: date) -> int:
     return (later.year - earlier.year) * 12 + later.month - earlier.month
 
 
-def grunntilskudd_coverage(avtale_fra: date) -> tuple[date, date]:
-    """First and last month covered: the agreement's start month (not before 2020-05) and the 23 after it."""
+def grunntilskudd_coverage(avtale_fra: date, months: int = GRUNNTILSKUDD_MONTHS) -> tuple[date, date]:
+    """First and last month covered: the agreement's start month (not before 2020-05) and the 23 after it
+    (`months` other than 24 only in a scenario)."""
     start = avtale_fra.replace(day=1)
-    return max(start, GRUNNTILSKUDD_FROM), add_months(start, GRUNNTILSKUDD_MONTHS - 1)
+    return max(start, GRUNNTILSKUDD_FROM), add_months(start, months - 1)
 
 
 def grunntilskudd_end(avtale_fra: date) -> date:
@@ -45,8 +46,9 @@ def grunntilskudd_end(avtale_fra: date) -> date:
     return add_months(last, 1) - timedelta(days=1)
 
 
-def grunntilskudd_covers(*, avtale_fra: date, terminated_on: date | None, month: date) -> bool:
-    first, last = grunntilskudd_coverage(avtale_fra)
+def grunntilskudd_covers(*, avtale_fra: date, terminated_on: date | None, month: date,
+                         months: int = GRUNNTILSKUDD_MONTHS) -> bool:
+    first, last = grunntilskudd_coverage(avtale_fra, months)
     return first <= month <= last and (terminated_on is None or month <= terminated_on)
 
 

@@ -60,6 +60,7 @@ class Rate:
     paid_up_to: int | None = None
     method: str = METHOD_MONTHLY
     status: str = STATUS_BEKREFTET
+    grunntilskudd_floor: int = GRUNNTILSKUDD_FLOOR  # 500 in every real row; a scenario may try another
 
     def __post_init__(self):
         if self.model not in MODELS:
@@ -261,20 +262,20 @@ def basis_lines(*, n: int, rate: Rate, month: date, behovsindeks: Decimal | None
 
 
 def grunntilskudd_floor_amount(*, rate: Rate, month: date) -> Decimal:
-    """round(500 × r_u / 12): what a list with grunntilskudd gets in basis + grunntilskudd together.
+    """round(floor × r_u / 12), floor 500: what a list with grunntilskudd gets in basis + grunntilskudd together.
 
     Unweighted also under pasienttilpasset: SPEC §5 has no w here, and Hdir (årsrapport 2023 kap. 5.4)
     names the national average rate as the basis for grunntilskudd (docs/rates.md).
     """
-    return _per_patient_amount(rate, month, GRUNNTILSKUDD_FLOOR, rate.rate_under, Decimal(1))
+    return _per_patient_amount(rate, month, rate.grunntilskudd_floor, rate.rate_under, Decimal(1))
 
 
-def _grunntilskudd_conditions_failed(n: int, listetak: int) -> list[str]:
+def _grunntilskudd_conditions_failed(n: int, listetak: int, floor_patients: int) -> list[str]:
     failed = []
-    if n >= GRUNNTILSKUDD_FLOOR:
+    if n >= floor_patients:
         failed.append(f"listen har {_patients(n)}")
-    if listetak <= GRUNNTILSKUDD_FLOOR:
-        floor = format_number_nb(GRUNNTILSKUDD_FLOOR)
+    if listetak <= floor_patients:
+        floor = format_number_nb(floor_patients)
         failed.append(f"listetaket er {format_number_nb(listetak)} (må være over {floor})")
     return failed
 
@@ -299,7 +300,7 @@ def grunntilskudd_line(
     """
     n = _check_count(n, "Antall pasienter")
     listetak = _check_count(listetak, "Listetak")
-    if _grunntilskudd_conditions_failed(n, listetak):
+    if _grunntilskudd_conditions_failed(n, listetak, rate.grunntilskudd_floor):
         return None
     floor = grunntilskudd_floor_amount(rate=rate, month=month)
     basis_total = _basis_total(basis)
@@ -308,10 +309,10 @@ def grunntilskudd_line(
         return None
     return Line(
         KIND_GRUNNTILSKUDD,
-        GRUNNTILSKUDD_FLOOR - n,
+        rate.grunntilskudd_floor - n,
         rate.rate_under,
         amount,
-        f"Grunntilskudd: listen betales som om den hadde {format_number_nb(GRUNNTILSKUDD_FLOOR)} pasienter "
+        f"Grunntilskudd: listen betales som om den hadde {format_number_nb(rate.grunntilskudd_floor)} pasienter "
         f"({format_number_nb(n)} på listen): kr {format_number_nb(floor, 2)} − basistilskudd "
         f"kr {format_number_nb(basis_total, 2)}",
     )
@@ -334,7 +335,8 @@ def grunntilskudd_reason_none(
     if n is None:
         return "mangler listetall"
     n = _check_count(n, "Antall pasienter")
-    failed = _grunntilskudd_conditions_failed(n, _check_count(listetak, "Listetak"))
+    floor_patients = rate.grunntilskudd_floor if rate is not None else GRUNNTILSKUDD_FLOOR
+    failed = _grunntilskudd_conditions_failed(n, _check_count(listetak, "Listetak"), floor_patients)
     if failed:
         return " og ".join(failed)
     if rate is not None and month is not None:
@@ -342,7 +344,7 @@ def grunntilskudd_reason_none(
             floor = grunntilskudd_floor_amount(rate=rate, month=month)
             return (
                 f"basistilskuddet (kr {format_number_nb(_basis_total(basis), 2)}) er ikke lavere enn "
-                f"for {format_number_nb(GRUNNTILSKUDD_FLOOR)} pasienter (kr {format_number_nb(floor, 2)})"
+                f"for {format_number_nb(floor_patients)} pasienter (kr {format_number_nb(floor, 2)})"
             )
     return None
 

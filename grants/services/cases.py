@@ -258,16 +258,19 @@ def _recompute_affected(case, *, user, since: date | None):
 # --- reads for the ledger ---------------------------------------------------------------------------------
 
 
-def grunntilskudd_covering(municipality_ids: list[int], month: date) -> dict[int, str]:
-    """{list_id: "grunntilskudd:ID"} for cases ever granted that cover the month (one query)."""
-    earliest = add_months(month, -(eligibility.GRUNNTILSKUDD_MONTHS - 1))
+def grunntilskudd_covering(municipality_ids: list[int], month: date,
+                           months: int = eligibility.GRUNNTILSKUDD_MONTHS) -> dict[int, str]:
+    """{list_id: "grunntilskudd:ID"} for cases ever granted that cover the month (one query); `months` is the
+    grant's duration (24; another only in a scenario)."""
+    earliest = add_months(month, -(months - 1))
     rows = GrunntilskuddApplication.objects.filter(
         municipality_id__in=municipality_ids, status__in=EVER_GRANTED,
         avtale_fra__gte=earliest, avtale_fra__lt=add_months(month, 1),
     ).filter(Q(terminated_on__isnull=True) | Q(terminated_on__gte=month)).values_list(
         "pk", "patient_list_id", "avtale_fra", "terminated_on")
     return {list_id: f"grunntilskudd:{pk}" for pk, list_id, avtale_fra, terminated_on in rows
-            if eligibility.grunntilskudd_covers(avtale_fra=avtale_fra, terminated_on=terminated_on, month=month)}
+            if eligibility.grunntilskudd_covers(avtale_fra=avtale_fra, terminated_on=terminated_on, month=month,
+                                                months=months)}
 
 
 def introduksjon_paying(municipality_ids: list[int], month: date) -> list[dict]:

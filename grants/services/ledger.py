@@ -20,6 +20,7 @@ from config.money import format_kr
 from config.months import add_months, format_month
 from config.progress import set_progress
 from grants import rules
+from grants.eligibility import GRUNNTILSKUDD_MONTHS
 from grants.models import PaymentLine, PaymentMonth, PaymentRun, RateSchedule
 from practices.models import Driftsform, ListCount, ListHolder, Municipality, PatientList
 
@@ -88,15 +89,17 @@ def _missing_lists(municipality_ids: list[int], month: date) -> dict[int, list[d
     return missing
 
 
-def compute_months(municipality_ids: list[int], month: date, *, rates=None) -> dict[int, Computation]:
+def compute_months(municipality_ids: list[int], month: date, *, rates=None,
+                   grunntilskudd_months: int = GRUNNTILSKUDD_MONTHS) -> dict[int, Computation]:
     """Each municipality's lines for the month as they should be now (nothing written), in a constant
-    number of queries however many municipalities and lists."""
+    number of queries however many municipalities and lists. A scenario passes its own `rates` and
+    grunntilskudd duration; the ledger never does."""
     rates = rates if rates is not None else rate_rows()
     try:
         rate = rules.rate_for_month(rates, month)
     except ValueError:
         rate = None
-    covering = _grunntilskudd_covering(municipality_ids, month)
+    covering = _grunntilskudd_covering(municipality_ids, month, grunntilskudd_months)
     missing = _missing_lists(municipality_ids, month)
     results = {mid: Computation(missing=missing.get(mid, [])) for mid in municipality_ids}
     for municipality_id, list_id, n, listetak, behovsindeks, doctor_id, driftsform in _counts_with_holders(
@@ -123,11 +126,11 @@ def compute_month(municipality_id: int, month: date, *, rates=None) -> Computati
     return compute_months([municipality_id], month, rates=rates)[municipality_id]
 
 
-def _grunntilskudd_covering(municipality_ids: list[int], month: date) -> dict[int, str]:
+def _grunntilskudd_covering(municipality_ids: list[int], month: date, months: int) -> dict[int, str]:
     """{list_id: case_ref} of grunntilskudd ever granted that cover the month."""
     from grants.services.cases import grunntilskudd_covering
 
-    return grunntilskudd_covering(municipality_ids, month)
+    return grunntilskudd_covering(municipality_ids, month, months)
 
 
 def _agreement_lines(municipality_ids: list[int], month: date) -> dict[int, list[LedgerLine]]:
