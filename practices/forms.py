@@ -22,6 +22,10 @@ class OrgnrField(forms.CharField):
     def to_python(self, value):
         return super().to_python(value).replace(" ", "")
 
+    def widget_attrs(self, widget):
+        # the browser must let "961 793 386" be typed: nine digits and two spaces; the nine are checked after
+        return {**super().widget_attrs(widget), "maxlength": "11", "inputmode": "numeric"}
+
 
 class PracticeForm(_CrispyModelForm):
     class Meta:

@@ -6,7 +6,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -14,6 +13,7 @@ from grants.models import GrunntilskuddApplication, IntroduksjonsAvtale, Payment
 from grants.services import ledger
 from practices.models import ImportJob
 from practices.services.list_import import import_file
+from scenarios.models import Scenario, ScenarioRun
 from tests import factories
 from tests.factories_alis import SessionFactory, approved
 
@@ -59,20 +59,17 @@ def world(oslo, administrator, caseworker, caseworker2):
     objects = {"list": holder.patient_list, "practice": practice, "doctor": holder.doctor, "job": job,
                "grunntilskudd": grunntilskudd, "intro": intro, "agreement": agreement, "session": session,
                "alis_job": alis_job, "run": run}
-    if apps.is_installed("scenarios"):
-        from scenarios.models import Scenario, ScenarioRun
-
-        scenario = Scenario.objects.create(name=SECRET, period_from=date(2020, 6, 1), period_to=date(2020, 6, 1),
-                                           created_by=administrator)
-        scenario.municipalities.set([oslo])
-        scenario_run = ScenarioRun.objects.create(scenario=scenario, period_from=date(2020, 6, 1),
-                                                  period_to=date(2020, 6, 1))
-        scenario_run.municipalities.set([oslo])
-        objects["scenario_kwargs"] = {
-            **{f"scenarios:{n}": {"pk": scenario.pk} for n in ("detail", "edit", "copy", "delete", "run")},
-            "scenarios:run_progress": {"pk": scenario_run.pk},
-            "scenarios:export": {"pk": scenario_run.pk, "table": "maaneder", "fmt": "csv"},
-        }
+    scenario = Scenario.objects.create(name=SECRET, period_from=date(2020, 6, 1), period_to=date(2020, 6, 1),
+                                       created_by=administrator)
+    scenario.municipalities.set([oslo])
+    scenario_run = ScenarioRun.objects.create(scenario=scenario, period_from=date(2020, 6, 1),
+                                              period_to=date(2020, 6, 1))
+    scenario_run.municipalities.set([oslo])
+    objects["scenario_kwargs"] = {
+        **{f"scenarios:{n}": {"pk": scenario.pk} for n in ("detail", "edit", "copy", "delete", "run")},
+        "scenarios:run_progress": {"pk": scenario_run.pk},
+        "scenarios:export": {"pk": scenario_run.pk, "table": "maaneder", "fmt": "csv"},
+    }
     return objects
 
 
