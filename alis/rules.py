@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
+from django.utils.translation import gettext_lazy as _
 
 from config.money import format_number_nb
 from config.workflow import ADMINISTRATOR, CASEWORKER, SYSTEM, Transition, Workflow
@@ -28,10 +29,11 @@ WORKFLOW = Workflow(
     Transition(GODKJENT, "complete", FULLFORT, SYSTEM),
     Transition(GODKJENT, "terminate", AVSLUTTET, CASEWORKER, reason_required=True),
 )
-ACTION_LABELS = {"create": "Opprett", "submit": "Send inn", "approve": "Godkjenn", "reject": "Avslå",
-                 "complete": "Fullfør", "terminate": "Avslutt"}  # what a button does
-EVENT_LABELS = {"create": "Opprettet", "submit": "Sendt inn", "approve": "Godkjent", "reject": "Avslått",
-                "complete": "Fullført", "terminate": "Avsluttet"}  # what the timeline says happened
+ACTION_LABELS = {"create": _("Opprett"), "submit": _("Send inn"), "approve": _("Godkjenn"), "reject": _("Avslå"),
+                 "complete": _("Fullfør"), "terminate": _("Avslutt")}  # what a button does
+EVENT_LABELS = {"create": _("Opprettet"), "submit": _("Sendt inn"), "approve": _("Godkjent"),
+                "reject": _("Avslått"), "complete": _("Fullført"),
+                "terminate": _("Avsluttet")}  # what the timeline says happened
 
 NAERINGSDRIVENDE, ANSATT = "naeringsdrivende", "ansatt"
 INDIVIDUELL, GRUPPE = "individuell", "gruppe"

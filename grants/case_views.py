@@ -10,6 +10,7 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from config.workflow import TransitionNotAllowed
@@ -32,10 +33,10 @@ class Kind:
 
 
 KINDS = {
-    "grunntilskudd": Kind("grunntilskudd", GrunntilskuddApplication, GrunntilskuddForm, "Grunntilskudd",
-                          "søknad om grunntilskudd"),
-    "introduksjon": Kind("introduksjon", IntroduksjonsAvtale, IntroduksjonForm, "Introduksjonsavtaler",
-                         "introduksjonsavtale"),
+    "grunntilskudd": Kind("grunntilskudd", GrunntilskuddApplication, GrunntilskuddForm, gettext_lazy("Grunntilskudd"),
+                          gettext_lazy("søknad om grunntilskudd")),
+    "introduksjon": Kind("introduksjon", IntroduksjonsAvtale, IntroduksjonForm, gettext_lazy("Introduksjonsavtaler"),
+                         gettext_lazy("introduksjonsavtale")),
 }
 
 

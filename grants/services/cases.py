@@ -7,6 +7,7 @@ from datetime import date
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from config.months import add_months, first_of_month
 from config.workflow import ADMINISTRATOR, CASEWORKER, SYSTEM, Transition, Workflow, four_eyes_reason
@@ -33,8 +34,8 @@ WORKFLOW = Workflow(
     Transition(S.INNVILGET, "expire", S.UTLOPT, SYSTEM),
     Transition(S.INNVILGET, "terminate", S.AVSLUTTET, CASEWORKER, reason_required=True),
 )
-ACTION_LABELS = {"submit": "Send inn", "approve": "Innvilg", "reject": "Avslå", "appeal": "Registrer klage",
-                 "expire": "Utløpt", "terminate": "Avslutt"}
+ACTION_LABELS = {"submit": _("Send inn"), "approve": _("Innvilg"), "reject": _("Avslå"),
+                 "appeal": _("Registrer klage"), "expire": _("Utløpt"), "terminate": _("Avslutt")}
 
 
 class CaseError(Exception):
