@@ -38,9 +38,11 @@ def export_order(lines: QuerySet[PaymentLine]) -> QuerySet[PaymentLine]:
 
 
 def totals_by_kind(lines: QuerySet[PaymentLine]) -> list[dict]:
+    """Sum and count per kind and payee, in the order of the kinds (basis, under, over, grunntilskudd, …)."""
     labels = dict(PaymentLine.Kind.choices)
-    rows = list(lines.order_by().values("kind", "kept_by_municipality").annotate(
-        total=Sum("amount"), count=Count("pk")).order_by("kind", "kept_by_municipality"))
+    order = {kind: index for index, kind in enumerate(labels)}
+    rows = lines.order_by().values("kind", "kept_by_municipality").annotate(total=Sum("amount"), count=Count("pk"))
+    rows = sorted(rows, key=lambda row: (order.get(row["kind"], len(order)), row["kept_by_municipality"]))
     return [{**row, "label": labels.get(row["kind"], row["kind"])} for row in rows]
 
 

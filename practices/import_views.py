@@ -13,7 +13,7 @@ from config.progress import get_progress
 from .forms import ImportForm
 from .models import ImportJob
 from .permissions import can_import, require
-from .selectors import import_jobs_for
+from .selectors import import_jobs_for, payment_months_of_import
 from .services.list_import import import_confirm, import_upload
 
 
@@ -45,6 +45,7 @@ def import_detail(request, pk):
     return render(request, "practices/import_detail.html", {
         "job": job, "progress": _progress(job), "can_confirm": job.user_id == request.user.pk,
         "errors": job.errors[:500], "more_errors": max(0, job.error_count - 500),
+        "payment_months": payment_months_of_import(request.user, job),
     })
 
 

@@ -103,3 +103,19 @@ def import_jobs_for(user, *, kind: str = "lister") -> QuerySet:
     return ImportJob.objects.filter(
         Q(user=user) | (Q(municipalities__in=mine) & ~Q(pk__in=foreign.values("pk"))), kind=kind
     ).distinct()
+
+
+PAYMENT_LINKS_MAX = 24  # a national file links to the payments overview instead of hundreds of months
+
+
+def payment_months_of_import(user, job) -> list[tuple[str, str, str]] | None:
+    """(kommunenummer, name, month) of the payment months the import recomputed that the user may see (SPEC.md
+    §9: "a link to the payments it triggered"); None when there are too many to list."""
+    from .models import ImportJob
+
+    if job.status != ImportJob.Status.DONE or not job.months:
+        return []
+    municipalities = list(municipalities_for(user).filter(import_jobs=job).values_list("kommunenummer", "name"))
+    if len(municipalities) * len(job.months) > PAYMENT_LINKS_MAX:
+        return None
+    return [(knr, name, month) for knr, name in municipalities for month in job.months]

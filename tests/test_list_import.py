@@ -250,6 +250,10 @@ def test_upload_preview_confirm_and_log(client, administrator):
     assert "lister.csv" in log and "Fullført" in log and "Avvist" in log
     download = client.get(reverse("practices:import_download", args=[job.pk]))
     assert download.status_code == 200 and b"".join(download.streaming_content) == oslo_rows
+    detail = client.get(reverse("practices:import_detail", args=[job.pk])).content.decode()
+    months = sorted(job.months)
+    assert len(months) == 6 and detail.count('data-testid="payment-link"') == 6  # SPEC §9: links to payments
+    assert f'href="{reverse("grants:payment_month", args=["0301", months[0]])}"' in detail
 
 
 @pytest.mark.parametrize("data, message", [

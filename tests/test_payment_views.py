@@ -2,6 +2,7 @@
 
 import io
 from datetime import date
+from decimal import Decimal
 
 import openpyxl
 import pytest
@@ -132,3 +133,14 @@ def test_rates_page_shows_every_row_with_status(client, auditor):
     client.force_login(auditor)
     page = client.get(reverse("grants:rates")).content.decode()
     assert page.count("<tr>") == 9 and "Anslag" in page and "787,02" in page
+
+
+def test_sum_per_type_lists_the_kinds_in_the_ledgers_order(oslo):
+    from grants.selectors import totals_by_kind
+
+    lists(oslo, 3)  # 800, 1 200, 1 600 patients in 2020-06 (knekkpunkt 1 000): under and over lines
+    ledger.recompute_month(municipality_id=oslo.pk, month=JUNE)
+    rows = totals_by_kind(PaymentLine.objects.filter(municipality=oslo, month=JUNE))
+    assert [row["kind"] for row in rows] == ["basis_under", "basis_over"]
+    # under, kr 577: 800 → 38 466,67 and 1 000 → 48 083,33 twice; over, kr 499: 200 → 8 316,67, 600 → 24 950,00
+    assert [(row["count"], row["total"]) for row in rows] == [(3, Decimal("134633.33")), (2, Decimal("33266.67"))]
