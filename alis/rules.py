@@ -141,6 +141,10 @@ def agreement_errors(*, start: date, end: date, position_percent: int, employmen
         errors["state_grant_per_year"] = "Statstilskuddet kan ikke være negativt."
     if state_grant_from and state_grant_to and state_grant_to < state_grant_from:
         errors["state_grant_period_to"] = "Tilskuddsperioden kan ikke slutte før den begynner."
+    elif state_grant_per_year > 0 and not (state_grant_from and state_grant_to):
+        # the per-year overview places the grant by its period; without one it would count nowhere
+        field = "state_grant_period_to" if state_grant_from else "state_grant_period_from"
+        errors[field] = "Fyll inn tilskuddsperioden (fra og til) fra tilskuddsbrevet når statstilskudd er oppgitt."
     if doctor is not None and supervisor is not None:
         fields = {"alis_ikke_spesialist": "doctor", "veileder_spesialist": "supervisor",
                   "veileder_annen_lege": "supervisor"}

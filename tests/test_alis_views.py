@@ -97,6 +97,7 @@ def test_administrator_creates_and_edits_a_draft(client, administrator, oslo):
     ({"end_date": "2024-01-15"}, "Planlagt slutt (15.01.2024) må være etter start"),
     ({"doctor_hpr": "123456789"}, "Ingen lege med HPR-nummer 123456789"),
     ({"position_percent": "101"}, "100"),
+    ({"state_grant_period_from": "", "state_grant_period_to": ""}, "Fyll inn tilskuddsperioden (fra og til)"),
 ])
 def test_the_form_shows_the_rules_in_norwegian(client, administrator, oslo, changes, message):
     client.force_login(administrator)

@@ -48,7 +48,8 @@ def agreement_body(people, **change):
             "organisasjonsnummer": people["practice"].organisasjonsnummer, "hpr_nummer": "6100001",
             "supervisor_hpr_nummer": "6100002", "start_date": "2021-03-15", "end_date": None,
             "position_percent": 100, "employment_form": "naeringsdrivende", "annual_payment": "120000.00",
-            "state_grant_per_year": "50000", "state_grant_reference": "Hdir 21/77", **change}
+            "state_grant_per_year": "50000", "state_grant_period_from": "2021-01-01",
+            "state_grant_period_to": "2021-12-31", "state_grant_reference": "Hdir 21/77", **change}
 
 
 def create(api, user, people, **change):

@@ -366,6 +366,8 @@ def test_journey_alis_agreement_and_supervision(page, oslo, administrator, casew
     page.fill("#id_start_date", start.isoformat())
     page.fill("#id_annual_payment", "180000")
     page.fill("#id_state_grant_per_year", "100000")
+    page.fill("#id_state_grant_period_from", f"{start.year}-01-01")
+    page.fill("#id_state_grant_period_to", f"{start.year}-12-31")
     page.fill("#id_state_grant_reference", "Hdir 22/777")
     steps.shot("agreement-form")
     page.get_by_role("button", name="Lagre utkast").click()
