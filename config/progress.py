@@ -25,3 +25,14 @@ def get_progress(kind: str, pk: int, default: int = 0) -> int:
     except Exception:  # noqa: BLE001
         value = None
     return default if value is None else value
+
+
+def progress_of(kind: str, pk: int, status: str, *, running: int = 0) -> int:
+    """The percentage to show for a run row (statuses queued/running/done/failed, as all run models have): the
+    cache only while it runs, so a value left under the same id (a restored or re-created database) never
+    shows on a queued or finished run."""
+    if status in ("done", "failed"):
+        return 100
+    if status != "running":
+        return 0
+    return get_progress(kind, pk, running)

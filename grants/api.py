@@ -36,7 +36,7 @@ from config.api import (
     transition_schemas,
 )
 from config.months import format_month
-from config.progress import get_progress
+from config.progress import progress_of
 from grants import eligibility, exports, selectors
 from grants.models import CaseStatus, GrunntilskuddApplication, IntroduksjonsAvtale, PaymentLine, PaymentMonth
 from grants.permissions import can_recompute
@@ -471,9 +471,7 @@ class PaymentRunSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.IntegerField())
     def get_progress(self, run):
-        if run.status in ("done", "failed"):
-            return 100
-        return get_progress("payment-run", run.pk, 0)
+        return progress_of("payment-run", run.pk, run.status, running=10)
 
 
 class RunFilter(filters.FilterSet):

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config.months import format_month, month_label, parse_month
-from config.progress import get_progress
+from config.progress import progress_of
 from grants import exports, selectors
 from grants.models import PaymentLine, PaymentRun
 from grants.permissions import can_attest, can_authorise, can_recompute
@@ -95,9 +95,7 @@ def recompute(request, kommunenummer, month):
 
 
 def _run_progress(run: PaymentRun) -> int:
-    if run.status in (PaymentRun.Status.DONE, PaymentRun.Status.FAILED):
-        return 100
-    return get_progress("payment-run", run.pk, 10 if run.status == PaymentRun.Status.RUNNING else 0)
+    return progress_of("payment-run", run.pk, run.status, running=10)
 
 
 @login_required

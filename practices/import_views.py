@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from config.progress import get_progress
+from config.progress import progress_of
 
 from .forms import ImportForm
 from .models import ImportJob
@@ -62,9 +62,7 @@ def import_confirm_view(request, pk):
 
 
 def _progress(job):
-    if job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
-        return 100
-    return get_progress("import", job.pk, job.progress)
+    return progress_of("import", job.pk, job.status, running=job.progress)
 
 
 @login_required

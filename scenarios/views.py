@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from config.money import format_number_nb, format_rate
 from config.months import add_months, format_month
-from config.progress import get_progress
+from config.progress import progress_of
 from grants import exports
 from grants import rules as ledger_rules
 from practices.models import ListCount
@@ -126,9 +126,7 @@ def run(request, pk):
 
 
 def _progress(run: ScenarioRun) -> int:
-    if run.is_finished:
-        return 100
-    return get_progress(services.PROGRESS, run.pk, 2 if run.status == ScenarioRun.Status.RUNNING else 0)
+    return progress_of(services.PROGRESS, run.pk, run.status, running=2)
 
 
 @login_required

@@ -177,3 +177,13 @@ def test_demo_caseworker_logs_in_and_sees_the_norwegian_dashboard(page):
     assert "0301 Oslo" in page.locator("#municipality-switch option[selected]").inner_text()
     assert page.get_by_role("link", name="Oversikt").is_visible()
     assert_accessible(page)
+
+
+def test_progress_shows_the_cache_only_while_a_run_runs():
+    from config.progress import progress_of, set_progress
+
+    set_progress("import", 987654, 100)  # left by a run of a database since re-created with the same ids
+    assert progress_of("import", 987654, "queued") == 0
+    assert progress_of("import", 987654, "running", running=5) == 100
+    assert progress_of("import", 987655, "running", running=5) == 5
+    assert progress_of("import", 987655, "failed") == 100
