@@ -229,7 +229,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the meta tag, not the cookie
+CSRF_COOKIE_HTTPONLY = True  # htmx and forms take the token from the page (meta tag, hidden field), never the cookie
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
