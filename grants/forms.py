@@ -47,7 +47,7 @@ class IntroduksjonForm(_CaseForm):
         fields = ["practice", "host_lists", "start_date", "end_date", "position_percent", "annual_contribution",
                   "saksnummer"]
         widgets = {"start_date": DATE, "end_date": DATE, "host_lists": forms.CheckboxSelectMultiple}
-        help_texts = {"end_date": _("Høyst 2 år ved 100 % stilling, forholdsmessig lenger ved lavere stilling."),
+        help_texts = {"end_date": _("Høyst 2 år i full stilling, forholdsmessig lenger ved lavere stillingsprosent."),
                       "annual_contribution": _("Kommunens tilskudd per år, hvis partene har avtalt det (0 ellers).")}
 
     field_order = ["hpr_nummer", "doctor_name", "practice", "host_lists"]
