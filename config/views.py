@@ -1,5 +1,7 @@
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -33,9 +35,12 @@ def switch_municipality(request):
             request.session[SESSION_KEY] = municipality.pk
             break
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = "dashboard"
-    return redirect(target)
+    # Only a path on this site; anything else (a view name, "x", a foreign host) goes to the dashboard. Not
+    # redirect(target): it would try `target` as a view name and fail with a 500 on text like "abc".
+    if not (target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                                        require_https=request.is_secure())):
+        target = reverse("dashboard")
+    return HttpResponseRedirect(target)
 
 
 def accessibility(request):

@@ -1,5 +1,7 @@
 """The ledger as files: the line export of SPEC.md §9 and the payout file, in CSV or XLSX (tablib)."""
 
+import re
+
 import tablib
 
 from config.months import format_month
@@ -8,12 +10,22 @@ LINE_COLUMNS = ["kommunenummer", "listenummer", "hpr_nummer", "maaned", "type", 
                 "forklaring", "mottaker"]
 PAYOUT_COLUMNS = ["kommunenummer", "maaned", "mottaker", "hpr_nummer", "navn", "belop"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters the XLSX format cannot hold
 
 
 def safe_text(value: str) -> str:
     """Text cells that a spreadsheet would run as a formula get a leading `'` (never numbers)."""
     value = value or ""
     return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def xlsx_cell(value):
+    """A cell as XLSX can hold it: text without the control characters the format forbids (openpyxl refuses
+    them, which made the export a 500), guarded again when removing them uncovers a formula start."""
+    if not isinstance(value, str):
+        return value
+    cleaned = NOT_IN_XLSX.sub("", value)
+    return value if cleaned == value else safe_text(cleaned)
 
 
 def _money(value, as_text: bool):
@@ -65,5 +77,6 @@ def _csv_cell(value) -> str:
 
 
 def to_xlsx(columns, rows, title="Utbetalinger") -> bytes:
-    dataset = tablib.Dataset(*rows, headers=columns, title=title[:31])
+    dataset = tablib.Dataset(*[[xlsx_cell(value) for value in row] for row in rows], headers=columns,
+                             title=title[:31])
     return dataset.export("xlsx")

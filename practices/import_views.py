@@ -1,10 +1,13 @@
 """Upload → preview → confirm → progress → log (SPEC.md §9)."""
 
+from pathlib import PurePath
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -82,5 +85,12 @@ def import_download(request, pk):
     job = _job(request, pk)
     if not job.file:
         raise Http404
-    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.filename or f"import-{job.pk}.csv",
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=download_name(job),
                         content_type="text/csv")
+
+
+def download_name(job: ImportJob) -> str:
+    """The uploaded file's name made safe for the Content-Disposition header (the user chose it: quotes, other
+    scripts, paths): ASCII letters, digits and dashes, else `import-<id>`; always `.csv`."""
+    stem = slugify(PurePath(job.filename or "").stem)[:100]
+    return f"{stem or f'import-{job.pk}'}.csv"

@@ -457,12 +457,19 @@ def reopen_month(*, payment_month: PaymentMonth, user, reason: str) -> PaymentMo
         raise ClosingError("Bare en superbruker kan gjenåpne en lukket måned.")
     if not reason.strip():
         raise ClosingError("Skriv en begrunnelse for gjenåpningen.")
+    # The reason is kept only in the history's change reason: it must fit its column and be storable text.
+    prefix = f"Gjenåpnet av {user.username}: "
+    room = PaymentMonth.history.model._meta.get_field("history_change_reason").max_length - len(prefix)
+    if len(reason.strip()) > room:
+        raise ClosingError(f"Begrunnelsen er for lang: skriv høyst {room} tegn.")
+    if "\x00" in reason:
+        raise ClosingError("Begrunnelsen inneholder et ugyldig tegn (NUL). Fjern det og prøv igjen.")
     with transaction.atomic():
         locked = PaymentMonth.objects.select_for_update().get(pk=payment_month.pk)
         if locked.status != PaymentMonth.Status.CLOSED:
             raise ClosingError("Bare lukkede måneder kan gjenåpnes.")
         locked.status = PaymentMonth.Status.OPEN
         locked.attested_by = locked.attested_at = locked.authorised_by = locked.authorised_at = None
-        locked._change_reason = f"Gjenåpnet av {user.username}: {reason.strip()}"
+        locked._change_reason = prefix + reason.strip()
         locked.save()
     return locked
