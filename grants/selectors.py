@@ -175,7 +175,8 @@ def dashboard_figures(user, municipality) -> dict:
         bins[min(row["latest_count"] // 100 * 100, 2500)] += 1
     labels = dict(PaymentLine.Kind.choices)
     return {
-        "free_capacity": sum(r["listetak"] for r in counted) - sum(r["latest_count"] for r in counted),
+        # places a citizen can choose: a list over its listetak has none, and does not cancel another's
+        "free_capacity": sum(max(0, r["listetak"] - r["latest_count"]) for r in counted),
         "lists": len(lists), "vacant": sum(r["holder_driftsform"] == "ubesatt" for r in lists),
         "over_listetak": sum(r["latest_count"] > r["listetak"] for r in counted),
         "charts": {
