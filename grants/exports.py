@@ -3,6 +3,8 @@
 import re
 
 import tablib
+from django.http import HttpResponse
+from django.utils.text import slugify
 
 from config.months import format_month
 
@@ -28,7 +30,7 @@ def xlsx_cell(value):
     return value if cleaned == value else safe_text(cleaned)
 
 
-def _money(value, as_text: bool):
+def money_cell(value, as_text: bool):
     return f"{value:.2f}" if as_text else value
 
 
@@ -43,8 +45,8 @@ def line_rows(lines, *, as_text: bool = True) -> list[list]:
             format_month(line.month),
             line.kind,
             "" if line.quantity is None else line.quantity,
-            "" if line.annual_rate is None else _money(line.annual_rate, as_text),
-            _money(line.amount, as_text),
+            "" if line.annual_rate is None else money_cell(line.annual_rate, as_text),
+            money_cell(line.amount, as_text),
             safe_text(line.explanation),
             "kommune" if line.kept_by_municipality else "lege",
         ])
@@ -57,7 +59,7 @@ def payout_rows(totals, *, as_text: bool = True) -> list[list]:
         "kommune" if row["kept_by_municipality"] else "lege",
         safe_text("" if row["kept_by_municipality"] else row["doctor__hpr_nummer"] or ""),
         safe_text("" if row["kept_by_municipality"] else row["doctor__name"] or ""),
-        _money(row["total"], as_text),
+        money_cell(row["total"], as_text),
     ] for row in totals]
 
 
@@ -80,3 +82,16 @@ def to_xlsx(columns, rows, title="Utbetalinger") -> bytes:
     dataset = tablib.Dataset(*[[xlsx_cell(value) for value in row] for row in rows], headers=columns,
                              title=title[:31])
     return dataset.export("xlsx")
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def file_response(columns, rows, fmt: str, name: str, *, title: str = "Utbetalinger") -> HttpResponse:
+    """The table as a download: CSV (`fmt == "csv"`) or XLSX, named `<slug of name>.<fmt>`."""
+    if fmt == "csv":
+        response = HttpResponse(to_csv(columns, rows), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(to_xlsx(columns, rows, title=title), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{slugify(name)}.{fmt}"'
+    return response

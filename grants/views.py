@@ -8,7 +8,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -154,7 +153,7 @@ def export_lines(request, kommunenummer, month, fmt):
     municipality = selectors.municipality_for(request.user, kommunenummer)
     month = _month(month)
     lines = selectors.export_order(selectors.lines_for(municipalities=[municipality], month=month))
-    return _file(exports.LINE_COLUMNS, exports.line_rows(lines, as_text=fmt == "csv"), fmt,
+    return exports.file_response(exports.LINE_COLUMNS, exports.line_rows(lines, as_text=fmt == "csv"), fmt,
                  f"utbetalinger-{municipality.kommunenummer}-{format_month(month)}")
 
 
@@ -164,23 +163,13 @@ def export_payout(request, kommunenummer, month, fmt):
     municipality = selectors.municipality_for(request.user, kommunenummer)
     month = _month(month)
     totals = selectors.payee_totals(selectors.lines_for(municipalities=[municipality], month=month))
-    return _file(exports.PAYOUT_COLUMNS, exports.payout_rows(totals, as_text=fmt == "csv"), fmt,
+    return exports.file_response(exports.PAYOUT_COLUMNS, exports.payout_rows(totals, as_text=fmt == "csv"), fmt,
                  f"utbetalingsfil-{municipality.kommunenummer}-{format_month(month)}")
 
 
 def _check_format(fmt):
     if fmt not in ("csv", "xlsx"):
         raise Http404
-
-
-def _file(columns, rows, fmt, name):
-    if fmt == "csv":
-        response = HttpResponse(exports.to_csv(columns, rows), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(exports.to_xlsx(columns, rows),
-                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="{slugify(name)}.{fmt}"'
-    return response
 
 
 @login_required
@@ -252,7 +241,7 @@ def report(request):
     rows = reports.report(municipality, first, last)
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
-        return _file(reports.COLUMNS, reports.as_table(rows, as_text=fmt == "csv"), fmt,
+        return exports.file_response(reports.COLUMNS, reports.as_table(rows, as_text=fmt == "csv"), fmt,
                      f"rapport-{municipality.kommunenummer}-{format_month(first)}-{format_month(last)}")
     labels = dict(PaymentLine.Kind.choices)
     return render(request, "grants/report.html", {

@@ -13,22 +13,16 @@ from practices.selectors import municipalities_for
 from scenarios.models import Scenario, ScenarioResultRow, ScenarioRun
 
 
-def _outside(model, user):
-    """Rows of `model` (Scenario or ScenarioRun) with a municipality the user does not have."""
-    through = model.municipalities.through
-    owner = "scenario" if model is Scenario else "scenariorun"
-    return Exists(through.objects.filter(**{f"{owner}_id": OuterRef("pk")}).exclude(
-        municipality_id__in=municipalities_for(user).values("pk")))
-
-
 def _visible(model, user) -> QuerySet:
+    """Scenarios or runs whose scope is non-empty and lies wholly inside the user's municipalities."""
     if not user.is_authenticated or not user.is_active:
         return model.objects.none()
     if user.is_superuser:
         return model.objects.all()
-    inside = model.municipalities.through.objects.filter(
-        **{("scenario_id" if model is Scenario else "scenariorun_id"): OuterRef("pk")})
-    return model.objects.filter(all_municipalities=False).filter(Exists(inside)).exclude(_outside(model, user))
+    scope = model.municipalities.through.objects.filter(
+        **{f"{model._meta.model_name}_id": OuterRef("pk")})  # scenario_id / scenariorun_id
+    outside = scope.exclude(municipality_id__in=municipalities_for(user).values("pk"))
+    return model.objects.filter(all_municipalities=False).filter(Exists(scope)).exclude(Exists(outside))
 
 
 def scenarios_for(user) -> QuerySet[Scenario]:
@@ -82,7 +76,9 @@ def active_agreements(municipality_ids: list[int], months: list) -> dict:
     """Per month, how many introduksjonsavtaler (ever granted) and ALIS agreements (ever approved) cover at
     least one day of it, whatever their status now (SPEC.md §5 "covers") — one query per kind.
 
-    {"months": [...], "introduksjon": [n, ...], "alis": [n, ...] or None when the alis app has no agreements}."""
+    {"months": [...], "introduksjon": [n, ...], "alis": [n, ...]}."""
+    from alis.models import AlisAgreement
+    from alis.rules import EVER_APPROVED
     from grants import rules as ledger_rules
     from grants.models import EVER_GRANTED, IntroduksjonsAvtale
 
@@ -98,13 +94,7 @@ def active_agreements(municipality_ids: list[int], months: list) -> dict:
     introduksjon = per_month(IntroduksjonsAvtale.objects.filter(
         municipality_id__in=municipality_ids, status__in=EVER_GRANTED, start_date__lt=after, end_date__gte=first,
     ).values_list("start_date", "end_date", "terminated_on"))
-    try:
-        from alis.models import AlisAgreement
-        from alis.rules import EVER_APPROVED
-    except ImportError:  # the alis app is not there: the report says so
-        alis = None
-    else:
-        alis = per_month(AlisAgreement.objects.filter(
-            municipality_id__in=municipality_ids, status__in=EVER_APPROVED, start_date__lt=after,
-            end_date__gte=first).values_list("start_date", "end_date", "terminated_on"))
+    alis = per_month(AlisAgreement.objects.filter(
+        municipality_id__in=municipality_ids, status__in=EVER_APPROVED, start_date__lt=after,
+        end_date__gte=first).values_list("start_date", "end_date", "terminated_on"))
     return {"months": [format_month(m) for m in months], "introduksjon": introduksjon, "alis": alis}

@@ -10,7 +10,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -220,8 +219,8 @@ LIST_COLUMNS = ["kommunenummer", "listenummer", "hpr_nummer", "lege", "mottaker"
 
 
 def _money(value, as_text: bool):
-    value = Decimal(value)
-    return f"{value:.2f}" if as_text else value
+    """An amount of the stored summary (a string) or of a result row, as the ledger's exports write it."""
+    return exports.money_cell(Decimal(value), as_text)
 
 
 def month_rows(result: dict, *, as_text: bool) -> list[list]:
@@ -254,17 +253,7 @@ def export(request, pk, table, fmt):
     else:
         columns, rows = LIST_COLUMNS, list_rows(selectors.export_rows(run), as_text=as_text)
     name = run.scenario.name if run.scenario_id else _("effekt av handlingsplanen")
-    return _file(columns, rows, fmt, f"hva-om-{name}-{table}")
-
-
-def _file(columns, rows, fmt, name):
-    if fmt == "csv":
-        response = HttpResponse(exports.to_csv(columns, rows), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(exports.to_xlsx(columns, rows, title="Hva om"),
-                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="{slugify(name)}.{fmt}"'
-    return response
+    return exports.file_response(columns, rows, fmt, f"hva-om-{name}-{table}", title="Hva om")
 
 
 # --- the built-in report ------------------------------------------------------------------------------------
@@ -287,7 +276,7 @@ def report_rows(result: dict) -> list[dict]:
     """One row per month: basis paid vs the flat kr 499 (the knekkpunkt effect), grunntilskudd (kroner and
     lists), agreements active and paid, all computed, and what the ledger has booked."""
     agreements = result.get("agreements") or {}
-    introduksjon, alis = agreements.get("introduksjon") or [], agreements.get("alis")
+    introduksjon, alis = agreements.get("introduksjon") or [], agreements.get("alis") or []
     rows = []
     for index, month in enumerate(result.get("months", [])):
         kinds = {k["kind"]: k for k in month["kinds"]}
@@ -303,7 +292,7 @@ def report_rows(result: dict) -> list[dict]:
             "grunntilskudd_lists": grunntilskudd.get("actual_lines", 0),
             "introduksjon": introduksjon[index] if index < len(introduksjon) else 0,
             "introduksjon_kr": total([ledger_rules.KIND_INTRODUKSJON], "actual"),
-            "alis": alis[index] if alis is not None and index < len(alis) else None,
+            "alis": alis[index] if index < len(alis) else 0,
             "alis_kr": total([ledger_rules.KIND_ALIS], "actual"),
             "total": Decimal(month["actual"]),
             "booked": Decimal(month["booked"]) if month["booked"] is not None else None,
@@ -321,10 +310,10 @@ def _report_export(rows, fmt):
     as_text = fmt == "csv"
     data = [[r["month"], _money(r["basis"], as_text), _money(r["flat"], as_text), _money(r["effect"], as_text),
              _money(r["grunntilskudd"], as_text), r["grunntilskudd_lists"], r["introduksjon"],
-             _money(r["introduksjon_kr"], as_text), "" if r["alis"] is None else r["alis"],
+             _money(r["introduksjon_kr"], as_text), r["alis"],
              _money(r["alis_kr"], as_text), _money(r["total"], as_text),
              "" if r["booked"] is None else _money(r["booked"], as_text)] for r in rows]
-    return _file(REPORT_COLUMNS, data, fmt, "effekt-av-handlingsplanen")
+    return exports.file_response(REPORT_COLUMNS, data, fmt, "effekt-av-handlingsplanen", title="Hva om")
 
 
 @login_required
@@ -350,8 +339,7 @@ def report(request):
     return render(request, "scenarios/report.html", {
         "municipalities": municipalities, "all_municipalities": all_municipalities, "chosen": chosen,
         "run": newest, "done": done, "progress": _progress(newest) if newest else 0, "rows": rows,
-        "totals": totals, "alis_available": bool(done and (done.result.get("agreements") or {}).get("alis")
-                                                 is not None),
+        "totals": totals,
         "chart": {"labels": [r["month"] for r in rows], "effect": [str(r["effect"]) for r in rows],
                   "grunntilskudd": [str(r["grunntilskudd"]) for r in rows],
                   "introduksjon": [r["introduksjon"] for r in rows], "alis": [r["alis"] for r in rows]},
