@@ -1,11 +1,12 @@
 """The computation of a scenario: the ledger of SPEC.md §5 with another rate schedule. Reads only; it writes
 nothing at all (the run's service stores the outcome).
 
-For each month of the period it calls `grants.services.ledger.compute_months` — the function a real recompute
-uses, with the same input queries (counts with holders, grunntilskudd coverage, agreements) and the same pure
-rules — twice: with the real rate table (the *actual* side: what a recompute of the month gives now) and with
-the scenario's rate row (`scenarios.rules.scenario_rate`). So there is no second implementation of §5, and the
-number of queries is a constant per month whatever the number of lists and municipalities.
+For each month of the period it fetches the ledger's inputs once (`grants.services.ledger.month_inputs`:
+counts with holders, missing lists, agreement lines) and calls `compute_months` — the function a real
+recompute uses, with the same pure rules — twice on them: with the real rate table (the *actual* side: what a
+recompute of the month gives now) and with the scenario's rate row (`scenarios.rules.scenario_rate`) and
+grunntilskudd duration. So there is no second implementation of §5, and the number of queries is a constant
+per month whatever the number of lists and municipalities.
 """
 
 from __future__ import annotations
@@ -76,9 +77,10 @@ def compute(*, municipality_ids: list[int], months: list[date], schedule: rules.
     for index, month in enumerate(months):
         real_rate = rules.real_rate_for(real_rates, month)
         scenario_rate = rules.scenario_rate(schedule, real_rate, month)
-        actual = ledger.compute_months(municipality_ids, month, rates=real_rates)
-        scenario = ledger.compute_months(municipality_ids, month, rates=[scenario_rate],
-                                           grunntilskudd_months=schedule.grunntilskudd_months)
+        inputs = ledger.month_inputs(municipality_ids, month)  # fetched once, computed with both schedules
+        actual = ledger.compute_months(municipality_ids, month, rates=real_rates, inputs=inputs)
+        scenario = ledger.compute_months(municipality_ids, month, rates=[scenario_rate], inputs=inputs,
+                                         grunntilskudd_months=schedule.grunntilskudd_months)
         month_figures = MonthFigures(month, real_rate, scenario_rate)
         seen: set[int] = set()
         for municipality_id in municipality_ids:

@@ -89,21 +89,38 @@ def _missing_lists(municipality_ids: list[int], month: date) -> dict[int, list[d
     return missing
 
 
+@dataclass
+class MonthInputs:
+    """What a month's lines are computed from that does not depend on the rates: the counts with their
+    holders, the lists missing a count, and the agreement lines. A scenario fetches them once per month and
+    computes them with two rate schedules."""
+
+    counts: list[tuple]
+    missing: dict[int, list[dict]]
+    agreement_lines: dict[int, list[LedgerLine]]
+
+
+def month_inputs(municipality_ids: list[int], month: date) -> MonthInputs:
+    return MonthInputs(counts=list(_counts_with_holders(municipality_ids, month)),
+                       missing=_missing_lists(municipality_ids, month),
+                       agreement_lines=_agreement_lines(municipality_ids, month))
+
+
 def compute_months(municipality_ids: list[int], month: date, *, rates=None,
-                   grunntilskudd_months: int = GRUNNTILSKUDD_MONTHS) -> dict[int, Computation]:
+                   grunntilskudd_months: int = GRUNNTILSKUDD_MONTHS,
+                   inputs: MonthInputs | None = None) -> dict[int, Computation]:
     """Each municipality's lines for the month as they should be now (nothing written), in a constant
-    number of queries however many municipalities and lists. A scenario passes its own `rates` and
-    grunntilskudd duration; the ledger never does."""
+    number of queries however many municipalities and lists. A scenario passes its own `rates`,
+    grunntilskudd duration and the month's `inputs` (fetched once for both schedules); the ledger never does."""
     rates = rates if rates is not None else rate_rows()
     try:
         rate = rules.rate_for_month(rates, month)
     except ValueError:
         rate = None
+    inputs = inputs if inputs is not None else month_inputs(municipality_ids, month)
     covering = _grunntilskudd_covering(municipality_ids, month, grunntilskudd_months)
-    missing = _missing_lists(municipality_ids, month)
-    results = {mid: Computation(missing=missing.get(mid, [])) for mid in municipality_ids}
-    for municipality_id, list_id, n, listetak, behovsindeks, doctor_id, driftsform in _counts_with_holders(
-            municipality_ids, month):
+    results = {mid: Computation(missing=inputs.missing.get(mid, [])) for mid in municipality_ids}
+    for municipality_id, list_id, n, listetak, behovsindeks, doctor_id, driftsform in inputs.counts:
         if rate is None:
             continue
         kept = driftsform in (Driftsform.FASTLONNET, Driftsform.UBESATT)
@@ -115,7 +132,7 @@ def compute_months(municipality_ids: list[int], month: date, *, rates=None,
                 explanation=line.explanation + (KEPT_SUFFIX if kept else ""), estimate=rate.is_estimate,
                 case_ref=covering.get(list_id, "") if line.kind == rules.KIND_GRUNNTILSKUDD else "",
             ))
-    for municipality_id, lines in _agreement_lines(municipality_ids, month).items():
+    for municipality_id, lines in inputs.agreement_lines.items():
         results[municipality_id].lines.extend(lines)
     for result in results.values():
         result.uses_estimate = bool(rate and rate.is_estimate and result.lines)
