@@ -48,6 +48,8 @@ messages: venv
 	DEBUG=1 $(PYTHON) manage.py makemessages -l nb -l nn -l en --ignore=.venv --ignore=staticfiles
 	DEBUG=1 $(PYTHON) manage.py compilemessages --ignore=.venv
 
+# The .map files are not vendored: drop the sourceMappingURL comments, or collectstatic's manifest storage
+# fails on the missing files (issue 15).
 vendor:
 	cd /tmp && rm -rf fastlege-vendor && mkdir fastlege-vendor && cd fastlege-vendor && npm init -y >/dev/null && \
 	npm install --silent bootstrap@5.3.9 htmx.org@2.0.11 chart.js@4.6.1 axe-core@4 && \
@@ -55,6 +57,8 @@ vendor:
 	cp node_modules/htmx.org/dist/htmx.min.js $(CURDIR)/static/vendor/htmx/ && \
 	cp node_modules/chart.js/dist/chart.umd.min.js $(CURDIR)/static/vendor/chartjs/ && \
 	cp node_modules/axe-core/axe.min.js $(CURDIR)/static/vendor/axe/
+	sed -i -E '/^(\/\/|\/\*)# sourceMappingURL=/d' static/vendor/*/*.js static/vendor/*/*.css
+	! grep -rl sourceMappingURL static/vendor
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts

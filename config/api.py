@@ -8,7 +8,11 @@ and services (STYLE.md), so the API answers exactly as the UI does:
 - a role that may not act → 403 {"detail": reason} (the reason the permission function gives);
 - a transition not allowed from the current status → 409 {"detail", "status", "allowed"};
 - invalid input → 400 with field messages ({"felt": ["melding"]}, plus "detail" for service refusals);
-- never a 500 for bad input (schemathesis checks this, tests/test_api_schemathesis.py).
+- never a 500 for bad input (schemathesis checks this, tests/test_api_schemathesis.py);
+- a body over DATA_UPLOAD_MAX_MEMORY_SIZE → 413 {"detail"} (Django's own answer would be an HTML 400).
+
+Tokens expire after API_TOKEN_TTL and end at logout, lock-out and deactivation (config/tokens.py). The schema and
+its docs page need a login too.
 
 docs/api.md describes the contract for integrators.
 """
@@ -16,17 +20,19 @@ docs/api.md describes the contract for integrators.
 from datetime import date
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import JsonResponse
 from django.urls import include, path, re_path
+from django.utils.cache import patch_cache_control
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
@@ -37,6 +43,7 @@ from rest_framework.views import APIView, set_rollback
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.viewsets import GenericViewSet
 
+from config import tokens
 from config.months import format_month, parse_month
 
 # Dates and months the API accepts: a year outside this is a typo, not a case anyone decides (and the rules
@@ -47,7 +54,7 @@ MONTH_MESSAGE = "Måned må skrives som ÅÅÅÅ-MM, for eksempel 2020-05 (år 2
 MESSAGES = {
     exceptions.NotAuthenticated: "Du er ikke logget inn. Send «Authorization: Token <token>» (fra POST "
                                  "/api/v1/auth/token/) eller bruk en innlogget økt.",
-    exceptions.AuthenticationFailed: "Ugyldig eller utløpt token. Hent et nytt med POST /api/v1/auth/token/.",
+    exceptions.AuthenticationFailed: tokens.INVALID_MESSAGE,
     exceptions.NotFound: "Fant ikke objektet, eller det hører til en kommune du ikke har tilgang til.",
     exceptions.MethodNotAllowed: "Metoden er ikke tillatt for denne adressen.",
     exceptions.UnsupportedMediaType: "Innholdet må være JSON (Content-Type: application/json).",
@@ -169,6 +176,9 @@ def exception_handler(exc, context):
             if exc.checks is not None:
                 body["checks"] = exc.checks
         response = Response(body, status=exc.status)
+    elif isinstance(exc, RequestDataTooBig):  # raised while DRF reads request.body for the parser
+        response = Response({"detail": too_big_message(context.get("request"))},
+                            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     elif isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             body = {fields.get(f, "non_field_errors" if f == "__all__" else f): m
@@ -188,6 +198,21 @@ def exception_handler(exc, context):
         if isinstance(exc, exceptions.ParseError):
             response.data["detail"] = parse_error_message(exc)
     return response
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:.1f}".removesuffix(".0").replace(".", ",")
+
+
+def too_big_message(request) -> str:
+    meta = getattr(request, "META", {})
+    try:
+        size = int(meta.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        size = 0
+    sent = f" ({_megabytes(size)} MB)" if size else ""
+    return (f"Forespørselen er for stor{sent}. Største tillatte størrelse er "
+            f"{_megabytes(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)} MB; del dataene opp.")
 
 
 def parse_error_message(exc: exceptions.ParseError) -> str:
@@ -228,7 +253,7 @@ class ConflictSerializer(serializers.Serializer):
 ERRORS = {
     400: OpenApiResponse(OpenApiTypes.OBJECT, description="Ugyldig innhold: {\"felt\": [\"melding\"]} og/eller "
                                                           "{\"detail\": \"…\"}."),
-    401: OpenApiResponse(DetailSerializer, description="Ikke innlogget."),
+    401: OpenApiResponse(DetailSerializer, description="Ikke innlogget, eller tokenet er ugyldig eller utløpt."),
     403: OpenApiResponse(DetailSerializer, description="Rollen din kan ikke gjøre dette; `detail` sier hvorfor."),
     404: OpenApiResponse(DetailSerializer, description="Finnes ikke, eller hører til en annen kommune."),
     409: OpenApiResponse(ConflictSerializer, description="Ikke tillatt fra sakens status; `allowed` sier hva som "
@@ -364,7 +389,8 @@ class TokenRequestSerializer(serializers.Serializer):
 class TokenView(ApiMixin, APIView):
     """POST {"username", "password"} → {"token"}; then send the header `Authorization: Token <token>`.
 
-    The same login throttling as the browser (django-axes): repeated failures lock the username."""
+    The same login throttling as the browser (django-axes): repeated failures lock the username. The token is
+    the user's current one until it expires (API_TOKEN_TTL), then a new one."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -385,8 +411,35 @@ class TokenView(ApiMixin, APIView):
                                        "prøv igjen senere."}, status=status.HTTP_429_TOO_MANY_REQUESTS)
         if user is None or not user.is_active:
             raise exceptions.ValidationError({"detail": "Feil brukernavn eller passord."})
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        response = Response({"token": tokens.token_for(user).key})
+        patch_cache_control(response, private=True, no_store=True)  # a secret: no cache may keep it
+        return response
+
+
+# --- schema and docs --------------------------------------------------------------------------------------
+
+
+class LoginRequiredDocsMixin:
+    """The schema and the Swagger UI for logged-in users only (session or token); refusals in JSON, in
+    Norwegian, like the rest of /api/."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get_exception_handler(self):
+        return exception_handler
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if getattr(response, "exception", False):  # not as YAML or as the Swagger page
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class SchemaView(LoginRequiredDocsMixin, SpectacularAPIView):
+    pass
+
+
+class DocsView(LoginRequiredDocsMixin, SpectacularSwaggerSplitView):
+    pass
 
 
 # --- routes -----------------------------------------------------------------------------------------------
@@ -415,7 +468,7 @@ def _v1_patterns():
 app_name = "api"
 urlpatterns = [
     path("v1/", include(_v1_patterns())),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
     re_path(r"^.*$", not_found),
 ]

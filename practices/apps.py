@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class PracticesConfig(AppConfig):
     name = "practices"
     verbose_name = "Legekontor og lister"
+
+    def ready(self):
+        from config import tokens
+
+        tokens.connect()  # API tokens end at logout, lock-out and deactivation (memberships and users live here)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from grants.models import GrunntilskuddApplication, IntroduksjonsAvtale, PaymentRun
 from grants.services import ledger
@@ -16,21 +16,10 @@ from practices.services.list_import import import_file
 from scenarios.models import Scenario, ScenarioRun
 from tests import factories
 from tests.factories_alis import SessionFactory, approved
+from tests.matrix import url_names
 
 pytestmark = pytest.mark.django_db
 SECRET = "Hemmelig legesenter Oslo"  # must never show up for a user of another municipality
-
-
-def url_names():
-    def walk(patterns, namespace=""):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                inner = f"{namespace}:{pattern.namespace}".strip(":") if pattern.namespace else namespace
-                yield from walk(pattern.url_patterns, inner)
-            elif isinstance(pattern, URLPattern) and pattern.name:
-                yield f"{namespace}:{pattern.name}".strip(":")
-
-    return sorted({name for name in walk(get_resolver().url_patterns) if not name.startswith("admin:")})
 
 
 @pytest.fixture
@@ -118,7 +107,7 @@ def kwargs_for(name, o) -> dict | None:
 
 # Pages anyone may see, and URLs that are not pages (their behaviour is tested elsewhere).
 SUPERUSER_ONLY = {"grants:personal_data"}  # refused with 403 before any object is looked up
-PUBLIC = {"login", "accessibility", "set_language", "api:token", "api:schema", "api:docs"}
+PUBLIC = {"login", "accessibility", "set_language", "api:token"}
 
 
 def fetch(client, name, objects):

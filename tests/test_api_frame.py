@@ -75,7 +75,8 @@ def test_session_login_works_and_writes_need_the_csrf_token(client, administrato
 # --- schema and docs --------------------------------------------------------------------------------------
 
 
-def test_schema_is_openapi_3_with_every_endpoint_of_the_contract(client):
+def test_schema_is_openapi_3_with_every_endpoint_of_the_contract(client, auditor):
+    client.force_login(auditor)  # the schema needs a login (tests/test_tokens_and_caching.py)
     response = client.get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     schema = response.json()
@@ -98,7 +99,8 @@ def test_schema_is_openapi_3_with_every_endpoint_of_the_contract(client):
     assert "put" not in schema["paths"]["/api/v1/doctors/{hpr_nummer}/"]
 
 
-def test_docs_page_loads_swagger_ui_from_static_not_a_cdn(client):
+def test_docs_page_loads_swagger_ui_from_static_not_a_cdn(client, auditor):
+    client.force_login(auditor)
     response = client.get("/api/docs/")
     assert response.status_code == 200
     html = response.content.decode()
