@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from config.admin_mixins import ReadOnlyAdminMixin
+
 from .models import AlisAgreement, AlisEvent, SupervisionRequirement, SupervisionSession, SupervisorChange
 
 
@@ -21,20 +23,8 @@ class SupervisionRequirementAdmin(SimpleHistoryAdmin):
         return False  # a row that flagged agreements must stay; add a newer row instead
 
 
-class _ReadOnly:
-    """Agreements and their sessions change only through the services (events, checks, four-eyes)."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class EventInline(_ReadOnly, admin.TabularInline):
+# Agreements and their sessions change only through the services (events, checks, four-eyes).
+class EventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = AlisEvent
     extra = 0
     fields = ["at", "action", "from_status", "to_status", "user", "reason"]
@@ -42,7 +32,7 @@ class EventInline(_ReadOnly, admin.TabularInline):
 
 
 @admin.register(AlisAgreement)
-class AlisAgreementAdmin(_ReadOnly, SimpleHistoryAdmin):
+class AlisAgreementAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ["avtalenummer", "municipality", "doctor", "status", "start_date", "end_date", "annual_payment"]
     list_filter = ["status", "employment_form"]
     search_fields = ["avtalenummer", "doctor__name", "doctor__hpr_nummer"]
@@ -51,12 +41,12 @@ class AlisAgreementAdmin(_ReadOnly, SimpleHistoryAdmin):
 
 
 @admin.register(SupervisionSession)
-class SupervisionSessionAdmin(_ReadOnly, SimpleHistoryAdmin):
+class SupervisionSessionAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ["agreement", "date", "kind", "hours", "supervisor", "group_leader"]
     list_filter = ["kind"]
     raw_id_fields = ["agreement", "supervisor"]
 
 
 @admin.register(SupervisorChange)
-class SupervisorChangeAdmin(_ReadOnly, SimpleHistoryAdmin):
+class SupervisorChangeAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     list_display = ["agreement", "from_date", "supervisor", "recorded_by"]

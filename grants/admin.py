@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from config.admin_mixins import ReadOnlyAdminMixin
+
 from .models import PaymentLine, PaymentMonth, PaymentRun, RateSchedule
 
 
@@ -21,23 +23,23 @@ class RateScheduleAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PaymentMonth)
-class PaymentMonthAdmin(SimpleHistoryAdmin):
+class PaymentMonthAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """View only: months are closed by attesting and authorising, and a superuser reopens one on its month
+    page (*Gjenåpne*, with a reason kept in the history), never here (SPEC.md §5)."""
+
     list_display = ["municipality", "month", "status", "attested_by", "authorised_by"]
     list_filter = ["status"]
-    readonly_fields = ["municipality", "month", "status", "attested_by", "attested_at", "authorised_by",
-                       "authorised_at", "computed_at", "missing_counts", "uses_estimate"]
 
 
 @admin.register(PaymentLine)
-class PaymentLineAdmin(admin.ModelAdmin):
+class PaymentLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """View only: lines are written by the recompute alone; a closed month's lines are frozen."""
+
     list_display = ["municipality", "month", "patient_list", "kind", "amount"]
     list_filter = ["kind"]
     raw_id_fields = ["patient_list", "doctor"]
 
-    def has_change_permission(self, request, obj=None):
-        return False  # lines are written only by the recompute
-
 
 @admin.register(PaymentRun)
-class PaymentRunAdmin(admin.ModelAdmin):
+class PaymentRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["municipality", "month", "status", "trigger", "lines", "total", "created_at"]

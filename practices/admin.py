@@ -3,6 +3,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from config.admin_mixins import ReadOnlyAdminMixin
+
 from .models import Doctor, ImportJob, ListCount, ListHolder, Membership, Municipality, PatientList, Practice
 
 User = get_user_model()
@@ -58,7 +60,9 @@ class PatientListAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ListCount)
-class ListCountAdmin(admin.ModelAdmin):
+class ListCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """View only: counts come from imports, and the ImportJob is their audit record (docs/import.md)."""
+
     list_display = ["patient_list", "month", "antall_pasienter", "listetak", "behovsindeks"]
     list_select_related = ["patient_list__municipality"]
     raw_id_fields = ["patient_list", "import_job"]
@@ -66,10 +70,11 @@ class ListCountAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """View only: list and supervision imports are the audit record of what they wrote."""
+
     list_display = ["created_at", "kind", "filename", "user", "status", "created", "changed", "unchanged"]
     list_filter = ["kind", "status", "source"]
-    readonly_fields = [f.name for f in ImportJob._meta.fields]
 
 
 # Memberships are edited on the user page, where superusers manage users (SPEC.md §10).
