@@ -133,12 +133,16 @@ def agreements_ending(user, *, municipality, today: date, days: int = 90) -> Que
 def state_grant_totals(agreements) -> dict:
     """Income from the state grant (Nasjonal ALIS og veiledning) per year of the agreements shown: {year: kr}.
 
-    An agreement's grant per year counts in every calendar year its grant period touches (not prorated)."""
+    Only agreements ever approved count (godkjent, fullført, avsluttet: the table reaches the last two only from
+    godkjent), each prorated by the grant period's days in the year (rules.state_grant_by_year, SPEC.md §7)."""
     totals: dict[int, Decimal] = defaultdict(Decimal)
     for a in agreements:
-        if a.state_grant_per_year and a.state_grant_period_from and a.state_grant_period_to:
-            for year in range(a.state_grant_period_from.year, a.state_grant_period_to.year + 1):
-                totals[year] += a.state_grant_per_year
+        if a.status not in rules.EVER_APPROVED:
+            continue
+        for year, income in rules.state_grant_by_year(per_year=a.state_grant_per_year,
+                                                      period_from=a.state_grant_period_from,
+                                                      period_to=a.state_grant_period_to).items():
+            totals[year] += income
     return dict(sorted(totals.items()))
 
 
@@ -161,3 +165,15 @@ def agreements_paying(municipality_ids: list[int], month: date) -> list[dict]:
              "annual_payment": r["annual_payment"], "start": r["start_date"],
              "end": rules.effective_end(r["end_date"], r["terminated_on"]), "avtalenummer": r["avtalenummer"]}
             for r in rows]
+
+
+def doctor_agreement_municipalities(doctor_ids) -> list[tuple[int, int]]:
+    """(doctor_id, municipality_id) of every ALIS agreement where the doctor is the ALIS doctor or a supervisor,
+    for practices.selectors.doctor_municipalities."""
+    pairs = list(AlisAgreement.objects.filter(doctor_id__in=doctor_ids).order_by().values_list(
+        "doctor_id", "municipality_id").distinct())
+    pairs += AlisAgreement.objects.filter(supervisor_id__in=doctor_ids).order_by().values_list(
+        "supervisor_id", "municipality_id").distinct()
+    pairs += SupervisorChange.objects.filter(supervisor_id__in=doctor_ids).order_by().values_list(
+        "supervisor_id", "agreement__municipality_id").distinct()
+    return pairs

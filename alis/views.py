@@ -272,7 +272,8 @@ def import_index(request):
         if form.is_valid():
             upload = form.cleaned_data["file"]
             data = upload.read(settings.IMPORT_MAX_BYTES + 1)
-            job = session_import.session_import_upload(user=request.user, data=data, filename=upload.name)
+            job = session_import.session_import_upload(user=request.user, data=data, filename=upload.name,
+                                                       size=upload.size)
             return redirect("alis:import_detail", pk=job.pk)
     return render(request, "alis/import_index.html", {
         "form": form, "can_import": allowed, "reason": reason,

@@ -45,7 +45,7 @@ from practices.api import HprField, KommunenummerField, field_error, municipalit
 from practices.models import Doctor
 from practices.permissions import can_administer, can_casework, require
 from practices.selectors import lists_for, practices_for
-from practices.services import record_save
+from practices.services import doctor_save
 
 CASES_TAG = "grunntilskudd og introduksjonsavtaler"
 PAYMENTS_TAG = "utbetalinger"
@@ -255,7 +255,7 @@ class IntroduksjonViewSet(CaseViewSet):
             if not data.get("doctor_name", "").strip():
                 raise field_error("doctor_name", f"Ingen lege med HPR-nummer {data['hpr_nummer']} er registrert. "
                                                   "Oppgi legens navn (doctor_name), så registreres legen.")
-            doctor = record_save(instance=Doctor(hpr_nummer=data["hpr_nummer"], name=data["doctor_name"].strip()),
+            doctor = doctor_save(doctor=Doctor(hpr_nummer=data["hpr_nummer"], name=data["doctor_name"].strip()),
                                  user=user)
         case = IntroduksjonsAvtale(
             municipality=municipality, practice=practice, doctor=doctor, start_date=data["start_date"],

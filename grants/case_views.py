@@ -19,8 +19,9 @@ from grants.forms import AllotmentForm, DecisionForm, GrunntilskuddForm, Introdu
 from grants.models import CaseStatus, GrunntilskuddApplication, IntroductionAllotment, IntroduksjonsAvtale
 from grants.services import cases
 from practices.models import Doctor, Role
-from practices.permissions import require
+from practices.permissions import can_administer, require
 from practices.selectors import municipalities_for
+from practices.services import doctor_save
 
 
 @dataclass(frozen=True)
@@ -80,31 +81,33 @@ def case_index(request, kind):
     return render(request, "grants/case_index.html", context)
 
 
-def _save_doctor(form) -> Doctor:
-    doctor, _ = Doctor.objects.get_or_create(hpr_nummer=form.cleaned_data["hpr_nummer"],
-                                             defaults={"name": form.cleaned_data["doctor_name"]})
-    return doctor
+def _save_doctor(form, user) -> Doctor:
+    """The introduksjonslege by HPR number, registered with the form's name if new (never renamed here)."""
+    hpr = form.cleaned_data["hpr_nummer"]
+    return Doctor.objects.filter(hpr_nummer=hpr).first() or doctor_save(
+        doctor=Doctor(hpr_nummer=hpr, name=form.cleaned_data["doctor_name"]), user=user)
 
 
 @login_required
 def case_edit(request, kind, pk=None):
     kind = _kind(kind)
     instance = _case(request, kind, pk) if pk else None
-    require(_can_create(request.user))
+    # A draft is edited in its own municipality, never moved (the service checks the same).
+    require(can_administer(request.user, instance.municipality) if instance else _can_create(request.user))
     form = kind.form(request.POST or None, instance=instance, user=request.user)
     if request.method == "POST" and form.is_valid():
         case = form.save(commit=False)
         host_lists = None
         if kind.slug == "grunntilskudd":
-            case.municipality = case.patient_list.municipality
+            case.municipality = instance.municipality if instance else case.patient_list.municipality
             try:
                 case.doctor = cases.grunntilskudd_applicant(case.patient_list).doctor
             except cases.CaseError as error:
                 form.add_error("patient_list", str(error))
                 return render(request, "grants/case_form.html", {"form": form, "kind": kind, "case": instance})
         else:
-            case.municipality = case.practice.municipality
-            case.doctor = _save_doctor(form)
+            case.municipality = instance.municipality if instance else case.practice.municipality
+            case.doctor = _save_doctor(form, request.user)
             host_lists = form.cleaned_data["host_lists"]
         try:
             case = (cases.update_case(case=case, user=request.user, host_lists=host_lists) if instance else

@@ -14,6 +14,8 @@ class _CaseForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.municipalities = municipalities_for(user, roles=[Role.ADMINISTRATOR])
+        if self.instance.pk:  # a case stays in its municipality: only its lists and practices to choose
+            self.municipalities = self.municipalities.filter(pk=self.instance.municipality_id)
         self.helper = FormHelper()
         self.helper.form_tag = False  # the template's form carries the htmx attributes of the live check
         self.helper.add_input(Submit("submit", _("Lagre utkast")))

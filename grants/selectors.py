@@ -190,3 +190,15 @@ def dashboard_figures(user, municipality) -> dict:
                       "values": [bins.get(b, 0) for b in range(0, 2600, 100)], "knekkpunkt": "1000"},
         },
     }
+
+
+def doctor_case_municipalities(doctor_ids) -> list[tuple[int, int]]:
+    """(doctor_id, municipality_id) of every grunntilskudd and introduksjonsavtale, for
+    practices.selectors.doctor_municipalities."""
+    from grants.models import GrunntilskuddApplication, IntroduksjonsAvtale
+
+    pairs = []
+    for model in (GrunntilskuddApplication, IntroduksjonsAvtale):
+        pairs += model.objects.filter(doctor_id__in=doctor_ids).order_by().values_list(
+            "doctor_id", "municipality_id").distinct()
+    return pairs

@@ -1,7 +1,7 @@
 """REST endpoints for municipalities, practices, doctors, lists and list counts (SPEC.md §12).
 
 Thin callers: querysets start from practices.selectors, permissions are the functions of practices.permissions,
-doctor writes go through DoctorForm + record_save (as in the browser) and list counts through the one import
+doctor writes go through DoctorForm + doctor_save (as in the browser) and list counts through the one import
 service (practices.services.list_import) with the §9 validation and its ImportJob as the audit record."""
 
 from django.db.models import OuterRef, Q, Subquery
@@ -19,7 +19,7 @@ from practices.importing import ALL_COLUMNS, REQUIRED_COLUMNS
 from practices.models import Doctor, ImportJob, ListHolder, Municipality, Practice
 from practices.permissions import can_edit_doctor, can_import, can_register_doctor, require
 from practices.selectors import doctors_for, list_holders, list_table, practices_for
-from practices.services import record_save
+from practices.services import doctor_save
 from practices.services.list_import import import_file
 
 TAG = "kommuner, legekontor, leger og lister"
@@ -139,7 +139,7 @@ class DoctorSerializer(serializers.ModelSerializer):
         return attrs
 
     def save(self, **kwargs):
-        self.instance = record_save(instance=self.form.save(commit=False), user=self.context["request"].user)
+        self.instance = doctor_save(doctor=self.form.save(commit=False), user=self.context["request"].user)
         return self.instance
 
 

@@ -3,7 +3,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Doctor, PatientList, Practice, Role
+from .models import Doctor, Municipality, PatientList, Practice, Role
 from .selectors import municipalities_for
 
 
@@ -37,6 +37,9 @@ class PracticeForm(_CrispyModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["municipality"].queryset = municipalities_for(user, roles=[Role.ADMINISTRATOR])
+        if self.instance.pk:  # a practice belongs to its municipality for good (practices.services)
+            self.fields["municipality"].disabled = True
+            self.fields["municipality"].queryset = Municipality.objects.filter(pk=self.instance.municipality_id)
 
 
 class PatientListForm(_CrispyModelForm):
@@ -50,6 +53,9 @@ class PatientListForm(_CrispyModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         municipalities = municipalities_for(user, roles=[Role.ADMINISTRATOR])
+        if self.instance.pk:  # a list belongs to its municipality for good (practices.services)
+            municipalities = Municipality.objects.filter(pk=self.instance.municipality_id)
+            self.fields["municipality"].disabled = True
         self.fields["municipality"].queryset = municipalities
         self.fields["practice"].queryset = Practice.objects.filter(municipality__in=municipalities)
 
@@ -69,6 +75,11 @@ class DoctorForm(_CrispyModelForm):
         model = Doctor
         fields = ["hpr_nummer", "name", "specialist_general_practice", "specialist_since"]
         widgets = {"specialist_since": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:  # the HPR number is who the doctor is
+            self.fields["hpr_nummer"].disabled = True
 
     def clean(self):
         cleaned = super().clean()

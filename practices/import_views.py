@@ -29,7 +29,7 @@ def import_index(request):
         if form.is_valid():
             upload = form.cleaned_data["file"]
             data = upload.read(settings.IMPORT_MAX_BYTES + 1)
-            job = import_upload(user=request.user, data=data, filename=upload.name, source="web")
+            job = import_upload(user=request.user, data=data, filename=upload.name, source="web", size=upload.size)
             return redirect("practices:import_detail", pk=job.pk)
     jobs = import_jobs_for(request.user).select_related("user").defer(
         "errors", "warnings", "changed_sample").order_by("-created_at")[:50]

@@ -40,6 +40,7 @@ OPTIONAL_COLUMNS = ("behovsindeks", "driftsform", "avtale_fra")
 ALL_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
 MAX_DATA_ROWS = 100_000
+MAX_COLUMNS = 100  # per header and per API row: twelve are read; the rest would only be warnings
 LISTETAK_MAX = 2500
 ANTALL_PASIENTER_MAX = 9999
 NAME_MAX_LENGTH = 200  # Practice.name and Doctor.name
@@ -228,8 +229,17 @@ def _detect_delimiter(text: str) -> str:
     return max((";", "\t", ","), key=lambda candidate: line.count(candidate))  # max keeps the first on a tie
 
 
-def _csv_error(exc: csv.Error, row: int) -> FileRejected:
+def _thousands(number: int) -> str:
+    return f"{number:,}".replace(",", " ")
+
+
+def _csv_error(exc: csv.Error, row: int, line: str) -> FileRejected:
     detail = str(exc)
+    if "field larger than field limit" in detail and line.count('"') % 2 == 0:
+        return FileRejected(
+            f"Filen kan ikke leses som CSV: en verdi i rad {row} er lengre enn {_thousands(csv.field_size_limit())} "
+            "tegn. Ingen kolonne i listedata er så lang; kontroller raden og last opp på nytt."
+        )
     if "unexpected end of data" in detail or "field larger than field limit" in detail:
         return FileRejected(
             f'Filen kan ikke leses som CSV: et anførselstegn (") i rad {row} blir aldri avsluttet. '
@@ -260,12 +270,19 @@ def _read(data: bytes) -> tuple[int, list[str], list[tuple[int, list[str]]], str
     header_row = 0
     rows: list[tuple[int, list[str]]] = []
     row = 0
+    record_line = 1  # the physical line where the next record starts (for the error message)
     try:
         for cells in reader:
             row += 1
+            record_line = reader.line_num + 1
             if not "".join(cells).strip():
                 continue  # blank line, or only delimiters (Excel leaves those)
             if header is None:
+                if len(cells) > MAX_COLUMNS:
+                    raise FileRejected(
+                        f"Overskriftsraden har {_thousands(len(cells))} kolonner; høyst {MAX_COLUMNS} er tillatt. "
+                        "Fjern kolonnene som ikke er listedata, og last opp på nytt."
+                    )
                 header, header_row = cells, row
                 continue
             if len(rows) == MAX_DATA_ROWS:
@@ -274,7 +291,8 @@ def _read(data: bytes) -> tuple[int, list[str], list[tuple[int, list[str]]], str
                 )
             rows.append((row, cells))
     except csv.Error as exc:
-        raise _csv_error(exc, row + 1) from None
+        lines = text.splitlines()
+        raise _csv_error(exc, row + 1, lines[record_line - 1] if record_line <= len(lines) else "") from None
     if header is None:  # only whitespace cells
         raise FileRejected(
             "Filen inneholder bare tomme linjer. Velg en CSV-fil med overskriftsrad og minst én datarad."
@@ -651,8 +669,9 @@ def _map_columns(names: list[str], header_row: int) -> tuple[dict[str, int], lis
         if not name:
             continue  # a column without a heading (trailing delimiter) carries nothing we read
         if name not in ALL_COLUMNS:
-            unknown.append(original.strip())
-            warnings.append(f"Kolonnen «{original.strip()}» er ukjent og blir ikke lest.")
+            if original.strip() not in unknown:  # once per column name, however often it repeats
+                unknown.append(original.strip())
+                warnings.append(f"Kolonnen «{original.strip()}» er ukjent og blir ikke lest.")
         elif name in columns:
             errors.append(RowError(header_row, name, "Kolonnen står flere ganger i overskriftsraden. Fjern den ene."))
         else:
@@ -704,6 +723,11 @@ def parse_list_records(records: list[dict], context: Context) -> ParseResult:
         if not isinstance(record, dict):
             raise FileRejected(
                 f"Rad {index + 2} er ikke et JSON-objekt. Hver rad må være et objekt med kolonnenavnene som nøkler."
+            )
+        if len(record) > MAX_COLUMNS:
+            raise FileRejected(
+                f"Rad {index + 2} har {_thousands(len(record))} felt; høyst {MAX_COLUMNS} er tillatt. "
+                "Send bare kolonnene for listedata."
             )
     columns = {name: index for index, name in enumerate(ALL_COLUMNS)}
     keys: dict[str, str | None] = {}  # key as sent -> column (None: unknown)

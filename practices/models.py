@@ -212,7 +212,8 @@ class ImportJob(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)  # percent, polled by the browser
     errors = models.JSONField(default=list, blank=True)  # [{"rad", "kolonne", "melding"}], the first 1 000
     error_count = models.PositiveIntegerField(default=0)  # all of them
-    warnings = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)  # the first 1 000
+    warning_count = models.PositiveIntegerField(default=0)  # all of them
     changed_sample = models.JSONField(default=list, blank=True)  # the first changed rows, for the preview
     months = models.JSONField(default=list, blank=True)  # ["2020-05", ...] touched, for the recompute
     message = models.TextField(blank=True)
@@ -226,6 +227,11 @@ class ImportJob(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.filename} ({self.get_status_display()})"
+
+    @property
+    def more_warnings(self) -> int:
+        """Warnings beyond the stored first 1 000."""
+        return max(0, self.warning_count - len(self.warnings))
 
 
 class Notice(models.Model):

@@ -57,10 +57,17 @@ def can_register_doctor(user) -> Result:
 
 
 def can_edit_doctor(user, doctor) -> Result:
-    """An administrator of a municipality where the doctor holds (or held) a list."""
-    from .selectors import municipalities_for
+    """Doctors are national: a doctor's name and specialist fields are changed only by a user who is
+    administrator in every municipality where the doctor has a list, a case or an agreement (docs/import.md)."""
+    from .models import Municipality
+    from .selectors import doctor_municipalities, municipalities_for
 
-    municipalities = municipalities_for(user, roles=[Role.ADMINISTRATOR])
-    if doctor.holdings.filter(patient_list__municipality__in=municipalities).exists():
-        return True, ""
-    return False, _("Bare administratorer i en kommune der legen har liste kan endre legen.")
+    administered = set(municipalities_for(user, roles=[Role.ADMINISTRATOR]).values_list("pk", flat=True))
+    if user.is_superuser or not administered:
+        return False, _("Bare kommuneadministratorer kan endre leger.")
+    elsewhere = doctor_municipalities([doctor.pk])[doctor.pk] - administered
+    if elsewhere:
+        names = ", ".join(str(m) for m in Municipality.objects.filter(pk__in=elsewhere).order_by("kommunenummer"))
+        return False, _("Legen har liste, sak eller avtale også i %(kommuner)s, der du ikke er administrator. "
+                        "Be en administrator i alle kommunene om å endre legen.") % {"kommuner": names}
+    return True, ""

@@ -37,6 +37,29 @@ def has_role(user, municipality, role: str) -> bool:
     return role in roles_by_municipality(user).get(municipality_id, set())
 
 
+# Where else a doctor appears: grants (cases) and alis (agreements) each register a function
+# (doctor ids) -> [(doctor_id, municipality_id)] in their AppConfig.ready(); practices imports no app (SPEC.md §2).
+DOCTOR_APPEARANCES: list = []
+
+
+def doctor_municipalities(doctor_ids) -> dict[int, set[int]]:
+    """{doctor_id: {municipality_id}} where each doctor has (or had) a list, a case or an agreement — the
+    municipalities whose administrators must all agree to a change of the doctor's name (docs/import.md)."""
+    from .models import ListHolder
+
+    doctor_ids = list(doctor_ids)
+    places: dict[int, set[int]] = {pk: set() for pk in doctor_ids}
+    if not doctor_ids:
+        return places
+    pairs = list(ListHolder.objects.filter(doctor_id__in=doctor_ids).order_by().values_list(
+        "doctor_id", "patient_list__municipality_id").distinct())
+    for source in DOCTOR_APPEARANCES:
+        pairs += source(doctor_ids)
+    for doctor_id, municipality_id in pairs:
+        places[doctor_id].add(municipality_id)
+    return places
+
+
 def practices_for(user) -> QuerySet[Practice]:
     return Practice.objects.filter(municipality__in=municipalities_for(user))
 

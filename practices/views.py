@@ -2,6 +2,7 @@
 
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,7 +24,7 @@ from .selectors import (
 from .selectors import (
     list_detail as select_list,
 )
-from .services import record_save
+from .services import doctor_save, list_save, practice_save
 
 PAGE_SIZE = 50
 LIST_SORTS = {
@@ -40,6 +41,16 @@ def _sorted(request, queryset, sorts, default):
     key = request.GET.get("sorter", default)
     field = sorts.get(key.lstrip("-"), sorts[default])
     return queryset.order_by(("-" if key.startswith("-") else "") + field, "pk"), key
+
+
+def _save(form, service):
+    """The saved object, or None when the form (or the service's check) has errors to show."""
+    if form.is_bound and form.is_valid():
+        try:
+            return service(form.save(commit=False))
+        except ValidationError as error:
+            form.add_error(None, error)
+    return None
 
 
 @login_required
@@ -81,9 +92,8 @@ def list_edit(request, pk=None):
     elif not municipalities_for(request.user, roles=[Role.ADMINISTRATOR]).exists():
         require((False, _("Bare kommuneadministratorer kan opprette lister.")))
     form = PatientListForm(request.POST or None, instance=instance, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        saved = record_save(instance=form.save(commit=False), user=request.user,
-                            municipality=form.cleaned_data["municipality"])
+    saved = _save(form, lambda obj: list_save(patient_list=obj, user=request.user))
+    if saved:
         return redirect("practices:list_detail", pk=saved.pk)
     return render(request, "practices/form.html", {
         "form": form, "title": _("Endre liste %(list)s") % {"list": instance} if instance else _("Ny liste"),
@@ -127,9 +137,8 @@ def practice_edit(request, pk=None):
     elif not municipalities_for(request.user, roles=[Role.ADMINISTRATOR]).exists():
         require((False, _("Bare kommuneadministratorer kan opprette legekontor.")))
     form = PracticeForm(request.POST or None, instance=instance, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        saved = record_save(instance=form.save(commit=False), user=request.user,
-                            municipality=form.cleaned_data["municipality"])
+    saved = _save(form, lambda obj: practice_save(practice=obj, user=request.user))
+    if saved:
         return redirect("practices:practice_detail", pk=saved.pk)
     return render(request, "practices/form.html", {
         "form": form, "title": _("Endre %(name)s") % {"name": instance} if instance else _("Nytt legekontor"),
@@ -151,7 +160,6 @@ def doctor_edit(request, pk):
     doctor = get_object_or_404(doctors_for(request.user), pk=pk)
     require(can_edit_doctor(request.user, doctor))
     form = DoctorForm(request.POST or None, instance=doctor)
-    if request.method == "POST" and form.is_valid():
-        record_save(instance=form.save(commit=False), user=request.user)
+    if _save(form, lambda obj: doctor_save(doctor=obj, user=request.user)):
         return redirect("practices:doctor_detail", pk=doctor.pk)
     return render(request, "practices/form.html", {"form": form, "title": _("Endre %(name)s") % {"name": doctor}})

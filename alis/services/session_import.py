@@ -7,7 +7,6 @@ import logging
 from collections import Counter, defaultdict
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -19,7 +18,7 @@ from alis.selectors import agreement_facts
 from practices.importing import FileRejected
 from practices.models import Doctor, ImportJob, Municipality, Role
 from practices.selectors import municipalities_for
-from practices.services.list_import import STORED_ERRORS
+from practices.services.list_import import STORED_ERRORS, store_warnings, upload_too_large
 
 logger = logging.getLogger(__name__)
 SAMPLE_SIZE = 20
@@ -84,7 +83,7 @@ def _parse(job: ImportJob, user, data: bytes, *, lock=False) -> importing.ParseR
         _fail(job, message=str(rejected))
         return None
     job.data_rows = result.data_rows
-    job.warnings = list(result.warnings)
+    store_warnings(job, result.warnings)
     if not result.ok:
         _fail(job, errors=result.errors)
         return None
@@ -97,13 +96,13 @@ def _municipality_ids(result) -> list[int]:
 
 
 @transaction.atomic
-def session_import_upload(*, user, data: bytes, filename: str) -> ImportJob:
+def session_import_upload(*, user, data: bytes, filename: str, size: int | None = None) -> ImportJob:
     """Keep the upload and check it: a preview (nothing written) or a failed job with every error."""
     job = ImportJob.objects.create(kind=ImportJob.Kind.SUPERVISION, user=user, source="web",
                                    filename=filename[:255], dry_run=True)
-    if len(data) > settings.IMPORT_MAX_BYTES:
-        return _fail(job, message=f"Filen er for stor ({len(data) / 1024 / 1024:.1f} MB). Største tillatte "
-                                  "filstørrelse er 20 MB. Del den opp og prøv igjen.")
+    too_large = upload_too_large(data, size)
+    if too_large:
+        return _fail(job, message=too_large)
     job.file.save(f"{job.pk}.csv", ContentFile(data), save=True)
     allowed, reason = can_import(user)
     if not allowed:

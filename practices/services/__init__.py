@@ -1,9 +1,12 @@
-"""Writes for municipalities, users and memberships (SPEC.md §10). List data writes live in import_service."""
+"""Writes for users, practices, lists and doctors (SPEC.md §10); list data imports live in list_import."""
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
-from practices.models import Membership, Municipality
+from practices.models import Doctor, Membership, Municipality, PatientList, Practice
+from practices.permissions import can_administer, can_edit_doctor, can_register_doctor, require
 
 
 @transaction.atomic
@@ -21,13 +24,51 @@ def user_upsert(*, username: str, password: str, superuser: bool = False,
     return user, created
 
 
-@transaction.atomic
-def record_save(*, instance, user, municipality=None):
-    """Save a practice, list or doctor edited in a form, after the permission check; history records who."""
-    from practices.permissions import can_administer, require
+def _stored(instance):
+    """The row as the database has it (locked), or None for a new object: permissions and the municipality
+    are judged on what is stored, never on what the request says (docs/import.md, «Hvem kan endre hva»)."""
+    if instance.pk is None:
+        return None
+    return type(instance).objects.select_for_update().get(pk=instance.pk)
 
-    if municipality is not None:
-        require(can_administer(user, municipality))
-    instance.full_clean()
-    instance.save()
-    return instance
+
+def _keep(stored, instance, attname: str, message: str) -> None:
+    """Refuse a change of a field that identifies where the object belongs (or who it is)."""
+    if stored is not None and getattr(stored, attname) != getattr(instance, attname):
+        raise ValidationError({attname.removesuffix("_id"): message})
+
+
+@transaction.atomic
+def practice_save(*, practice: Practice, user) -> Practice:
+    """Create or edit a practice: an administrator of its own municipality; a practice is never moved."""
+    stored = _stored(practice)
+    require(can_administer(user, stored.municipality if stored else practice.municipality))
+    _keep(stored, practice, "municipality_id", _("Et legekontor kan ikke flyttes til en annen kommune."))
+    practice.full_clean()
+    practice.save()
+    return practice
+
+
+@transaction.atomic
+def list_save(*, patient_list: PatientList, user) -> PatientList:
+    """Create or edit a list: an administrator of its own municipality; its practice lies in the same one."""
+    stored = _stored(patient_list)
+    require(can_administer(user, stored.municipality if stored else patient_list.municipality))
+    _keep(stored, patient_list, "municipality_id", _("En liste kan ikke flyttes til en annen kommune."))
+    if patient_list.practice_id and patient_list.practice.municipality_id != patient_list.municipality_id:
+        raise ValidationError({"practice": _("Legekontoret ligger ikke i listens kommune.")})
+    patient_list.full_clean()
+    patient_list.save()
+    return patient_list
+
+
+@transaction.atomic
+def doctor_save(*, doctor: Doctor, user) -> Doctor:
+    """Register a doctor (any administrator: doctors are national) or change one (an administrator in every
+    municipality where the doctor appears, practices.permissions.can_edit_doctor); the HPR number stays."""
+    stored = _stored(doctor)
+    require(can_edit_doctor(user, stored) if stored else can_register_doctor(user))
+    _keep(stored, doctor, "hpr_nummer", _("HPR-nummeret til en registrert lege kan ikke endres."))
+    doctor.full_clean()
+    doctor.save()
+    return doctor

@@ -21,7 +21,7 @@ from config.celery import send, tasks_run_eagerly
 from config.months import format_month
 from config.progress import set_progress
 from practices import importing
-from practices.importing import Context, FileRejected, ListRow, ParseResult
+from practices.importing import Context, FileRejected, ListRow, ParseResult, RowError
 from practices.models import (
     Doctor,
     Driftsform,
@@ -33,7 +33,7 @@ from practices.models import (
     Practice,
     Role,
 )
-from practices.selectors import municipalities_for
+from practices.selectors import doctor_municipalities, municipalities_for
 
 logger = logging.getLogger(__name__)
 BATCH = 5000
@@ -51,12 +51,15 @@ CLOSED_MONTH_CHECKS: list = []
 def import_context(user=None) -> Context:
     """Valid municipalities, the renumbering table and (for a user) where they may import."""
     names = dict(Municipality.objects.values_list("kommunenummer", "name"))
-    allowed = None
-    if user is not None:
-        allowed = frozenset(
-            municipalities_for(user, roles=[Role.ADMINISTRATOR]).values_list("kommunenummer", flat=True)
-        ) if not user.is_superuser else None
-    return Context(municipalities=frozenset(names), renumbering=_renumbering(), allowed=allowed, names=names)
+    return Context(municipalities=frozenset(names), renumbering=_renumbering(), allowed=_allowed(user),
+                   names=names)
+
+
+def _allowed(user) -> frozenset[str] | None:
+    """The kommunenummer where `user` is administrator; None (everywhere) for the system and superusers."""
+    if user is None or user.is_superuser:
+        return None
+    return frozenset(municipalities_for(user, roles=[Role.ADMINISTRATOR]).values_list("kommunenummer", flat=True))
 
 
 _RENUMBERING = None
@@ -91,6 +94,7 @@ class Plan:
     unchanged: int = 0
     sample: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)  # what the rows refer to is not the user's to change
     months: set = field(default_factory=set)  # (kommunenummer, month) whose counts change
     practices_new: list = field(default_factory=list)
     practices_changed: list = field(default_factory=list)
@@ -112,39 +116,61 @@ def _latest_rows(rows, key):
     return latest
 
 
-def plan_import(rows: list[ListRow]) -> Plan:
-    """Diff valid rows against the database in a constant number of queries."""
+def foreign_practice_error(row: ListRow) -> RowError:
+    return RowError(row.row, "organisasjonsnummer", (
+        f"Legekontoret {row.organisasjonsnummer} hører til en annen kommune, der du ikke er administrator. "
+        "Kontroller organisasjonsnummeret, eller be en administrator i den kommunen om å gjøre endringen."))
+
+
+def plan_import(rows: list[ListRow], *, allowed: frozenset[str] | None = None) -> Plan:
+    """Diff valid rows against the database in a constant number of queries.
+
+    `allowed` (the kommunenummer where the user is administrator; None for the system) scopes what the rows
+    refer to (docs/import.md, «Hvem kan endre hva»): a practice of another municipality is a row error, a
+    practice is never moved, and a doctor who also appears elsewhere keeps the name (a warning)."""
     plan = Plan()
     if not rows:
         return plan
     municipality_ids = dict(Municipality.objects.values_list("kommunenummer", "id"))
+    allowed_ids = None if allowed is None else {municipality_ids[knr] for knr in allowed}
 
     practice_rows = _latest_rows(rows, lambda r: r.organisasjonsnummer)
     stored_practices = {p.organisasjonsnummer: p for p in Practice.objects.filter(
         organisasjonsnummer__in=practice_rows)}
+    foreign = {orgnr for orgnr, p in stored_practices.items()
+               if allowed_ids is not None and p.municipality_id not in allowed_ids}
+    if foreign:
+        plan.errors = [foreign_practice_error(r) for r in rows if r.organisasjonsnummer in foreign]
+        return plan
     changed_practices = set()
     for orgnr, row in practice_rows.items():
         practice = stored_practices.get(orgnr)
-        municipality_id = municipality_ids[row.kommunenummer]
         if practice is None:
             plan.practices_new.append(Practice(organisasjonsnummer=orgnr, name=row.legekontor,
-                                               municipality_id=municipality_id))
-        elif (practice.name, practice.municipality_id) != (row.legekontor, municipality_id):
-            practice.name, practice.municipality_id = row.legekontor, municipality_id
+                                               municipality_id=municipality_ids[row.kommunenummer]))
+        elif practice.name != row.legekontor:
+            practice.name = row.legekontor
             plan.practices_changed.append(practice)
             changed_practices.add(orgnr)
 
     doctor_rows = _latest_rows([r for r in rows if r.hpr_nummer], lambda r: r.hpr_nummer)
     stored_doctors = {d.hpr_nummer: d for d in Doctor.objects.filter(hpr_nummer__in=doctor_rows)}
+    renamed = [d for hpr, d in stored_doctors.items() if d.name != doctor_rows[hpr].lege_navn]
+    places = doctor_municipalities(d.pk for d in renamed) if allowed_ids is not None and renamed else {}
     changed_doctors = set()
     for hpr, row in doctor_rows.items():
-        doctor = stored_doctors.get(hpr)
-        if doctor is None:
+        if hpr not in stored_doctors:
             plan.doctors_new.append(Doctor(hpr_nummer=hpr, name=row.lege_navn))
-        elif doctor.name != row.lege_navn:
-            doctor.name = row.lege_navn
-            plan.doctors_changed.append(doctor)
-            changed_doctors.add(hpr)
+    for doctor in renamed:
+        new_name = doctor_rows[doctor.hpr_nummer].lege_navn
+        if places.get(doctor.pk, set()) - (allowed_ids or set()):
+            plan.warnings.append(
+                f"Legen med HPR-nummer {doctor.hpr_nummer} har liste, sak eller avtale også i en annen kommune. "
+                f"Navnet «{doctor.name}» er beholdt; filen har «{new_name}».")
+            continue
+        doctor.name = new_name
+        plan.doctors_changed.append(doctor)
+        changed_doctors.add(doctor.hpr_nummer)
 
     list_rows = _latest_rows(rows, lambda r: (r.kommunenummer, r.listenummer))
     stored_lists = {
@@ -213,7 +239,7 @@ def plan_import(rows: list[ListRow]) -> Plan:
         else:
             plan.unchanged += 1
     closed = set().union(*(check(plan.months) for check in CLOSED_MONTH_CHECKS)) if plan.months else set()
-    plan.warnings = [
+    plan.warnings += [
         f"Listetallene for {knr} {format_month(month)} endres, men utbetalingsmåneden er lukket. Differansen "
         "bokføres som korreksjon i neste åpne måned ved neste beregning." for knr, month in sorted(closed)]
     return plan
@@ -345,6 +371,12 @@ def format_error(error: dict) -> str:
 
 
 STORED_ERRORS = 1000  # a file wrong on every row must not make the log pages slow; the CLI prints them all
+STORED_WARNINGS = 1000  # the same for warnings; the total is kept beside them
+
+
+def store_warnings(job: ImportJob, warnings: list[str]) -> None:
+    job.warnings = list(warnings[:STORED_WARNINGS])
+    job.warning_count = len(warnings)
 
 
 def _record_failure(job: ImportJob, *, errors=None, message="") -> ImportJob:
@@ -363,14 +395,26 @@ def _municipalities_in(rows) -> list[int]:
         "id", flat=True))
 
 
-def _accept(*, user, data: bytes, filename: str, source: str, records) -> tuple[ImportJob, ParseResult | None]:
-    """Keep the upload as an ImportJob and parse it; (job, None) when it was rejected (job marked failed)."""
+def upload_too_large(data: bytes, size: int | None = None) -> str:
+    """The refusal of a file over 20 MB (SPEC.md §9), with its real size: the browser's upload reads only the
+    first 20 MB + 1 byte and passes the file's `size`."""
+    size = max(size or 0, len(data))
+    if size <= settings.IMPORT_MAX_BYTES:
+        return ""
+    return (f"Filen er for stor ({size / 1024 / 1024:.1f} MB). Største tillatte filstørrelse er "
+            f"{settings.IMPORT_MAX_BYTES // 1024 // 1024} MB. Del den opp og prøv igjen.")
+
+
+def _accept(*, user, data: bytes, filename: str, source: str, records,
+            size: int | None = None) -> tuple[ImportJob, ParseResult | None]:
+    """Keep the upload as an ImportJob and parse it; (job, None) when it was rejected (job marked failed).
+    `size` is the uploaded file's size when `data` holds only its first bytes (the browser's upload)."""
     job = ImportJob(user=user if user and user.is_authenticated else None, source=source,
                     filename=filename[:255], dry_run=True)
     job.save()
-    if len(data) > settings.IMPORT_MAX_BYTES:  # not stored: the log keeps the name, size and message
-        _record_failure(job, message=f"Filen er for stor ({len(data) / 1024 / 1024:.1f} MB). "
-                                     "Største tillatte filstørrelse er 20 MB. Del den opp og prøv igjen.")
+    too_large = upload_too_large(data, size)
+    if too_large:  # not stored: the log keeps the name, size and message
+        _record_failure(job, message=too_large)
         return job, None
     if records is None:
         job.file.save(f"{job.pk}.csv", ContentFile(data), save=True)
@@ -380,7 +424,7 @@ def _accept(*, user, data: bytes, filename: str, source: str, records) -> tuple[
         _record_failure(job, message=str(rejected))
         return job, None
     job.data_rows = result.data_rows
-    job.warnings = list(result.warnings)
+    store_warnings(job, result.warnings)
     if not result.ok:
         _record_failure(job, errors=result.errors)
         return job, None
@@ -388,16 +432,19 @@ def _accept(*, user, data: bytes, filename: str, source: str, records) -> tuple[
 
 
 @transaction.atomic
-def import_upload(*, user, data: bytes, filename: str, source: str = "web", records=None) -> ImportJob:
+def import_upload(*, user, data: bytes, filename: str, source: str = "web", records=None,
+                  size: int | None = None) -> ImportJob:
     """Keep the upload as an ImportJob and check it: a preview (nothing written) or a failed job with
     every error. `records` (the API's JSON rows) replaces the file."""
-    job, result = _accept(user=user, data=data, filename=filename, source=source, records=records)
+    job, result = _accept(user=user, data=data, filename=filename, source=source, records=records, size=size)
     if result is None:
         return job
-    plan = plan_import(result.rows)
+    plan = plan_import(result.rows, allowed=_allowed(user))
+    if plan.errors:
+        return _record_failure(job, errors=plan.errors)
     job.created, job.changed, job.unchanged = plan.created, plan.changed, plan.unchanged
     job.changed_sample = plan.sample
-    job.warnings = [*result.warnings, *plan.warnings]
+    store_warnings(job, [*result.warnings, *plan.warnings])
     job.months = sorted({format_month(m) for _, m in plan.months})
     job.status = ImportJob.Status.PREVIEW
     job.save()
@@ -475,12 +522,14 @@ def _run(job: ImportJob, records, result: ParseResult | None = None) -> ImportJo
         job = ImportJob.objects.select_for_update(of=("self",)).select_related("user").get(pk=job.pk)
         if job.status != ImportJob.Status.RUNNING:
             return job
-        plan = plan_import(result.rows)
+        plan = plan_import(result.rows, allowed=_allowed(job.user))
+        if plan.errors:
+            return _record_failure(job, errors=plan.errors)
         set_progress("import", job.pk, 25)
         _apply(plan, job, job.user)
         job.created, job.changed, job.unchanged = plan.created, plan.changed, plan.unchanged
         job.changed_sample = plan.sample
-        job.warnings = [*result.warnings, *plan.warnings]
+        store_warnings(job, [*result.warnings, *plan.warnings])
         job.months = sorted({format_month(m) for _, m in plan.months})
         job.data_rows = result.data_rows
         job.status = ImportJob.Status.DONE
