@@ -251,3 +251,26 @@ class TestWarningsAreBounded:
         job = ImportJob.objects.create(user=administrator, filename="x.csv")
         store_warnings(job, [f"advarsel {i}" for i in range(1500)])
         assert len(job.warnings) == STORED_WARNINGS == 1000 and job.warning_count == 1500
+
+
+class TestImportMessagesSayWhatIsWrong:
+    def test_a_50_mb_upload_names_its_real_size(self, client, administrator):
+        client.force_login(administrator)
+        upload = io.BytesIO(b"x" * (50 * 1024 * 1024))
+        upload.name = "stor.csv"
+        client.post(reverse("practices:import_index"), {"file": upload})
+        job = ImportJob.objects.latest("pk")
+        assert job.status == ImportJob.Status.FAILED
+        assert job.message.startswith("Filen er for stor (50,0 MB). Største tillatte filstørrelse er 20 MB.")
+
+    def test_a_long_unquoted_field_is_too_long_not_an_unclosed_quote(self, administrator):
+        data = f"{HEADER}\n0301;961793386;{'A' * 200_000};1702636;B;100;2000;1000;2020-06\n".encode()
+        job = import_file(user=administrator, data=data, filename="x.csv", dry_run=True)
+        assert job.status == ImportJob.Status.FAILED
+        assert "en verdi i rad 2 er lengre enn 131 072 tegn" in job.message and "anførselstegn" not in job.message
+
+    def test_an_unclosed_quote_is_still_called_so(self, administrator):
+        data = f'{HEADER}\n0301;961793386;"Åpent sitat;1702636;B;100;2000;1000;2020-06\n'.encode()
+        data += b"0301;961793386;A;1702636;B;100;2000;1000;2020-07\n" * 10
+        job = import_file(user=administrator, data=data, filename="x.csv", dry_run=True)
+        assert job.status == ImportJob.Status.FAILED and "anførselstegn" in job.message

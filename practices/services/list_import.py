@@ -401,7 +401,8 @@ def upload_too_large(data: bytes, size: int | None = None) -> str:
     size = max(size or 0, len(data))
     if size <= settings.IMPORT_MAX_BYTES:
         return ""
-    return (f"Filen er for stor ({size / 1024 / 1024:.1f} MB). Største tillatte filstørrelse er "
+    megabytes = f"{size / 1024 / 1024:.1f}".replace(".", ",")
+    return (f"Filen er for stor ({megabytes} MB). Største tillatte filstørrelse er "
             f"{settings.IMPORT_MAX_BYTES // 1024 // 1024} MB. Del den opp og prøv igjen.")
 
 
