@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from dateutil.relativedelta import relativedelta
 from django.utils.translation import gettext_lazy as _
 
-from config.money import format_number_nb
+from config.money import divide_and_round_kr, exact_product, format_number_nb
 from config.workflow import ADMINISTRATOR, CASEWORKER, SYSTEM, Transition, Workflow
 
 # --- statuses and the transition table (SPEC.md §3, §6, §7) ----------------------------------------------
@@ -27,7 +27,8 @@ WORKFLOW = Workflow(
     Transition(INNSENDT, "approve", GODKJENT, CASEWORKER, four_eyes=True),
     Transition(INNSENDT, "reject", AVSLATT, CASEWORKER, reason_required=True, four_eyes=True),
     Transition(GODKJENT, "complete", FULLFORT, SYSTEM),
-    Transition(GODKJENT, "terminate", AVSLUTTET, CASEWORKER, reason_required=True),
+    # ending an agreement is a decision like approval: four-eyes (SPEC.md §10)
+    Transition(GODKJENT, "terminate", AVSLUTTET, CASEWORKER, reason_required=True, four_eyes=True),
 )
 ACTION_LABELS = {"create": _("Opprett"), "submit": _("Send inn"), "approve": _("Godkjenn"), "reject": _("Avslå"),
                  "complete": _("Fullfør"), "terminate": _("Avslutt")}  # what a button does
@@ -171,6 +172,24 @@ def termination_errors(*, on: date | None, reason: str, start: date, end_date: d
         errors["date"] = (f"Det er registrert veiledning {d(last_session)}, etter {d(on)}. Slett eller flytt den "
                           "først, eller velg en senere dato.")
     return errors
+
+
+# --- the state grant (income) -----------------------------------------------------------------------------
+
+
+def state_grant_by_year(*, per_year: Decimal, period_from: date | None, period_to: date | None) -> dict[int, Decimal]:
+    """The state grant (*Nasjonal ALIS og veiledning*) as income per calendar year (SPEC.md §7, docs/alis.md):
+    per year × the grant period's days in the year ÷ the year's days (365 or 366), rounded half-up to øre once
+    per year. {} without an amount or a whole period. kr 100 000 from 2021-07-01 to 2026-06-30: 2021
+    50 410,96 (184/365), 2022–2025 100 000,00, 2026 49 589,04 (181/365)."""
+    if not per_year or period_from is None or period_to is None or period_to < period_from:
+        return {}
+    income = {}
+    for year in range(period_from.year, period_to.year + 1):
+        first, last = max(period_from, date(year, 1, 1)), min(period_to, date(year, 12, 31))
+        days_in_year = (date(year + 1, 1, 1) - date(year, 1, 1)).days
+        income[year] = divide_and_round_kr(exact_product(per_year, (last - first).days + 1), days_in_year)
+    return income
 
 
 # --- supervisors ------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ EXPECTED = {
     (rules.INNSENDT, "approve"): (rules.GODKJENT, CASEWORKER, True, False),
     (rules.INNSENDT, "reject"): (rules.AVSLATT, CASEWORKER, True, True),
     (rules.GODKJENT, "complete"): (rules.FULLFORT, SYSTEM, False, False),
-    (rules.GODKJENT, "terminate"): (rules.AVSLUTTET, CASEWORKER, False, True),
+    (rules.GODKJENT, "terminate"): (rules.AVSLUTTET, CASEWORKER, True, True),  # four-eyes: SPEC.md §10
 }
 STATUSES = (rules.UTKAST, rules.INNSENDT, rules.GODKJENT, rules.AVSLATT, rules.FULLFORT, rules.AVSLUTTET)
 ACTIONS = ("submit", "approve", "reject", "complete", "terminate")
@@ -308,3 +308,28 @@ def test_not_approved_is_never_behind():
 def test_hours_format():
     assert [rules.h(D(v)) for v in ("8", "5.5", "0.25", "120.00", "1234.5")] == ["8", "5,5", "0,25", "120",
                                                                                   "1\xa0234,5"]
+
+
+# --- the state grant as income per calendar year (SPEC.md §7) ---------------------------------------------
+
+STATE_GRANT = [
+    # (per year, period from, period to, {year: income}): per year × the period's days in the year ÷ the year's days
+    (D("100000"), date(2021, 7, 1), date(2026, 6, 30),  # the worked example of SPEC.md §7
+     {2021: D("50410.96"), 2022: D("100000.00"), 2023: D("100000.00"), 2024: D("100000.00"),
+      2025: D("100000.00"), 2026: D("49589.04")}),
+    (D("100000"), date(2024, 1, 1), date(2024, 2, 29), {2024: D("16393.44")}),  # 60 of 366 days (leap year)
+    (D("100000"), date(2024, 7, 1), date(2025, 6, 30), {2024: D("50273.22"), 2025: D("49589.04")}),  # 184/366
+    (D("120000"), date(2022, 3, 1), date(2022, 3, 31), {2022: D("10191.78")}),  # inside one year: 31/365
+    (D("365"), date(2023, 5, 5), date(2023, 5, 5), {2023: D("1.00")}),  # one day
+    (D("1.83"), date(2024, 3, 1), date(2024, 3, 1), {2024: D("0.01")}),  # 0,005 exactly: half-up, not to even
+    (D("100000"), date(2022, 1, 1), date(2022, 12, 31), {2022: D("100000.00")}),
+    (D("0"), date(2022, 1, 1), date(2022, 12, 31), {}),
+    (D("100000"), None, date(2022, 12, 31), {}),
+]
+
+
+@pytest.mark.parametrize(("per_year", "period_from", "period_to", "expected"), STATE_GRANT)
+def test_state_grant_income_is_prorated_by_days_per_calendar_year(per_year, period_from, period_to, expected):
+    income = rules.state_grant_by_year(per_year=per_year, period_from=period_from, period_to=period_to)
+    assert income == expected
+    assert all(str(amount) == str(expected[year]) for year, amount in income.items())  # to the øre

@@ -106,7 +106,7 @@ ROLE_TABLE = [
     ("innsendt", "reject", "administrator", services.Forbidden),
     ("innsendt", "reject", "admin_and_caseworker", services.Forbidden),
     ("godkjent", "terminate", "caseworker", "avsluttet"),
-    ("godkjent", "terminate", "admin_and_caseworker", "avsluttet"),  # no four-eyes on termination
+    ("godkjent", "terminate", "admin_and_caseworker", services.Forbidden),  # created and submitted it: four-eyes
     ("godkjent", "terminate", "administrator", services.Forbidden),
     ("godkjent", "terminate", "auditor", services.Forbidden),
     ("godkjent", "complete", "caseworker", services.Forbidden),  # only the daily job
@@ -141,6 +141,25 @@ def test_four_eyes_the_submitter_may_not_approve(administrator, caseworker, case
     with pytest.raises(services.Forbidden, match="sendte inn saken"):
         services.agreement_transition(agreement, action="approve", user=caseworker)
     assert services.agreement_transition(agreement, action="approve", user=caseworker2).status == "godkjent"
+
+
+def test_four_eyes_on_termination_neither_the_creator_nor_the_submitter(administrator, caseworker, caseworker2,
+                                                                          oslo):
+    """SPEC.md §10: terminating is a decision like approval; the one who granted it may end it."""
+    created = approved(practice__municipality=oslo, created_by=caseworker)
+    submitted = approved(practice__municipality=oslo, created_by=administrator)
+    submitted.submitted_by = caseworker
+    submitted.save()
+    for agreement, why in ((created, "opprettet saken"), (submitted, "sendte inn saken")):
+        allowed, reason = services.permissions.can_act(caseworker, agreement, "terminate")
+        assert not allowed and why in reason
+        with pytest.raises(services.Forbidden, match=why):
+            services.agreement_transition(agreement, action="terminate", user=caseworker, reason="Slutter",
+                                          on=date(2022, 1, 31))
+        agreement.refresh_from_db()
+        assert agreement.status == "godkjent" and agreement.terminated_on is None
+        assert services.agreement_transition(agreement, action="terminate", user=caseworker2, reason="Slutter",
+                                             on=date(2022, 1, 31)).status == "avsluttet"
 
 
 def test_the_whole_way_records_who_when_why(administrator, caseworker, oslo):

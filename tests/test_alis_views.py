@@ -163,6 +163,22 @@ def test_four_eyes_in_the_page(client, oslo):
     assert response.status_code == 403 and "fireøyneprinsippet" in body(response)
 
 
+def test_four_eyes_on_termination_in_the_page(client, oslo, caseworker2):
+    factories.member(oslo, "administrator", username="begge")
+    both = factories.member(oslo, "caseworker", username="begge")
+    agreement = approved(practice__municipality=oslo, created_by=both)  # created and submitted by `both`
+    client.force_login(both)
+    page = body(client.get(reverse("alis:agreement_detail", args=[agreement.pk])))
+    assert "Du opprettet saken. En annen saksbehandler må avgjøre den (fireøyneprinsippet)." in page
+    data = {"reason": "Flytter", "date": agreement.start_date.isoformat()}
+    response = client.post(reverse("alis:agreement_action", args=[agreement.pk, "terminate"]), data)
+    assert response.status_code == 403 and "fireøyneprinsippet" in body(response)
+    agreement.refresh_from_db()
+    assert agreement.status == "godkjent"
+    client.force_login(caseworker2)
+    assert client.post(reverse("alis:agreement_action", args=[agreement.pk, "terminate"]), data).status_code == 302
+
+
 def test_reject_without_reason_is_shown_on_the_page(client, administrator, caseworker, oslo):
     agreement = AgreementFactory(practice__municipality=oslo, created_by=administrator, status="innsendt",
                                  submitted_by=administrator)
@@ -321,3 +337,20 @@ def test_overview_shows_state_grant_income_and_the_requirement_table(client, aud
     page = body(client.get(reverse("alis:overview")))
     assert "250\xa0000,00 kr" in page and "22/777" in page
     assert "Legeforeningen" in page and "Anslag" in page
+
+
+def test_state_grant_income_per_year_is_prorated_and_counts_only_agreements_ever_approved(client, auditor, oslo):
+    """SPEC.md §7: kr 100 000 a year from 2021-07-01 to 2026-06-30 is 2021 50 410,96, 2022–2025 100 000,00 each,
+    2026 49 589,04; drafts, submitted and rejected agreements count nothing."""
+    grant = {"state_grant_per_year": D("100000"), "state_grant_period_from": date(2021, 7, 1),
+             "state_grant_period_to": date(2026, 6, 30), "start_date": date(2021, 7, 1)}
+    approved(practice__municipality=oslo, **grant)
+    approved(practice__municipality=oslo, status="avsluttet", terminated_on=date(2023, 1, 31), **grant)
+    for status in ("utkast", "innsendt", "avslatt"):
+        AgreementFactory(practice__municipality=oslo, status=status, **grant)
+    client.force_login(auditor)
+    response = client.get(reverse("alis:overview"))
+    assert response.context["grant_years"] == {
+        2021: D("100821.92"), 2022: D("200000.00"), 2023: D("200000.00"), 2024: D("200000.00"),
+        2025: D("200000.00"), 2026: D("99178.08")}
+    assert "100\xa0821,92 kr" in body(response)

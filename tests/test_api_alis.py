@@ -123,6 +123,8 @@ def test_submit_approve_terminate_with_four_eyes_and_409(api, users, people, osl
     assert approved_.json()["decided_by"] == "saksbehandler.oslo"
     assert api(users["caseworker"]).post(f"/api/v1/alis-agreements/{agreement['id']}/appeal/", {},
                                          format="json").status_code == 404  # no appeal for ALIS
+    own_end = act(api, both, agreement["id"], "terminate", {"reason": "Flyttet.", "date": "2022-06-30"})
+    assert own_end.status_code == 403 and "fireøyneprinsippet" in own_end.json()["detail"]  # SPEC.md §10
     bad = act(api, users["caseworker"], agreement["id"], "terminate", {"reason": ""})
     assert bad.status_code == 400 and {"reason", "date"} <= set(bad.json())
     ended = act(api, users["caseworker"], agreement["id"], "terminate",
