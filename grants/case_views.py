@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from config.months import first_of_month
 from config.workflow import TransitionNotAllowed
 from grants import eligibility, selectors
 from grants.forms import AllotmentForm, DecisionForm, GrunntilskuddForm, IntroduksjonForm
@@ -170,9 +171,10 @@ def case_detail(request, kind, pk):
     context = {"kind": kind, "case": case, "events": case.events.select_related("user"),
                "actions": _actions(case, request.user), "decision_form": DecisionForm(),
                "checks": case.checks or live_checks, "checks_failing": any(not c["ok"] for c in case.checks),
-               "can_edit": case.status == CaseStatus.UTKAST and _can_create(request.user)[0]}
+               "can_edit": case.status == CaseStatus.UTKAST and can_administer(request.user, case.municipality)[0]}
     if kind.slug == "grunntilskudd":
         context["coverage"] = eligibility.grunntilskudd_coverage(case.avtale_fra) if case.avtale_fra else None
+        context["payments"] = selectors.grunntilskudd_months(case, until=first_of_month(cases.today()))
     else:
         context["host_lists"] = case.host_lists.select_related("municipality")
     return render(request, "grants/case_detail.html", context)

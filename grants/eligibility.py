@@ -25,8 +25,12 @@ class Check:
         return asdict(self)
 
 
-def _d(value: date) -> str:
+def format_date(value: date) -> str:
+    """31.05.2020 (SPEC.md §11), for messages."""
     return value.strftime("%d.%m.%Y")
+
+
+_d = format_date
 
 
 def months_between(earlier: date, later: date) -> int:
@@ -46,6 +50,13 @@ def grunntilskudd_end(avtale_fra: date) -> date:
     return add_months(last, 1) - timedelta(days=1)
 
 
+def grunntilskudd_period(avtale_fra: date) -> tuple[date, date]:
+    """The days the grant covers: from the 1st of its first covered month to the end of its 24th month. A
+    termination date must lie inside it (SPEC.md §6)."""
+    first, _ = grunntilskudd_coverage(avtale_fra)
+    return first, grunntilskudd_end(avtale_fra)
+
+
 def grunntilskudd_covers(*, avtale_fra: date, terminated_on: date | None, month: date,
                          months: int = GRUNNTILSKUDD_MONTHS) -> bool:
     first, last = grunntilskudd_coverage(avtale_fra, months)
@@ -54,8 +65,10 @@ def grunntilskudd_covers(*, avtale_fra: date, terminated_on: date | None, month:
 
 def grunntilskudd_checks(*, on: date, applicant_id: int | None, holder_id: int | None, holder_name: str,
                          driftsform: str | None, listetak: int | None, patients: int | None,
-                         patients_month: date | None, avtale_fra: date | None) -> list[Check]:
-    """Judged on the day `on` (the day of submission; today for a draft)."""
+                         patients_month: date | None, avtale_fra: date | None,
+                         agreement_gap=None) -> list[Check]:
+    """Judged on the day `on` (the day of submission; today for a draft). `agreement_gap` is
+    rules.grunntilskudd_agreement_gap for the holder that day: the rule the ledger and the expiry job use."""
     checks = []
     if holder_id is not None and holder_id == applicant_id:
         checks.append(Check("listeinnehaver", True, "Søkeren er listeinnehaver."))
@@ -79,6 +92,9 @@ def grunntilskudd_checks(*, on: date, applicant_id: int | None, holder_id: int |
         ok = patients < PATIENTS_UNDER
         checks.append(Check("pasienter", ok, f"Listen har {patients} pasienter ({format_month(patients_month)}) – "
                                              f"{'under 500' if ok else 'må være under 500'}."))
+    if agreement_gap and all(check.ok for check in checks[:2]):  # the holder and driftsform are right: the date
+        checks.append(Check("samme_avtale", False, f"Grunntilskuddet kan ikke betales: {agreement_gap}. Søk for "
+                                                   "avtalen listen har nå."))
     if avtale_fra is None:
         checks.append(Check("avtale", False, "Oppgi når fastlegeavtalen startet."))
     else:
@@ -106,15 +122,23 @@ def introduksjon_latest_end(start: date, position_percent: int) -> date:
 
 def introduksjon_checks(*, start: date, end: date, position_percent: int, is_specialist: bool,
                         doctor_id: int, practice_id: int, host_lists: list[tuple[str, int | None, int]],
-                        running: int, allotted: int) -> list[Check]:
-    """`host_lists`: (listenummer, holder doctor id at start, practice id); `running`: other granted agreements
-    of the municipality still running at `start`; `allotted`: the municipality's allotment in total."""
+                        granted: int, allotted: int, specialist_since: date | None = None) -> list[Check]:
+    """`host_lists`: (listenummer, holder doctor id at start, practice id); `granted`: the municipality's other
+    agreements ever granted (also those ended early or expired: the allotment is a total, SPEC.md §6);
+    `allotted`: the municipality's allotment in total. The doctor is a specialist from `specialist_since` (None:
+    always); "not a specialist" is judged on the start date, as for ALIS (SPEC.md §7)."""
     checks = [Check("ikrafttredelse", start >= INTRODUKSJON_FROM,
                     "Start fra 1. januar 2022." if start >= INTRODUKSJON_FROM
                     else f"Start {_d(start)}: ordningen gjelder fra 1. januar 2022.")]
-    checks.append(Check("spesialist", not is_specialist,
-                        "Legen er ikke spesialist i allmennmedisin." if not is_specialist
-                        else "Legen er allerede spesialist i allmennmedisin og kan ikke få introduksjonsavtale."))
+    if not is_specialist:
+        checks.append(Check("spesialist", True, "Legen er ikke spesialist i allmennmedisin."))
+    elif specialist_since is not None and specialist_since > start:
+        checks.append(Check("spesialist", True, f"Legen er ikke spesialist i allmennmedisin ved start {_d(start)} "
+                                                f"(spesialist fra {_d(specialist_since)})."))
+    else:
+        since = f" (fra {_d(specialist_since)})" if specialist_since else ""
+        checks.append(Check("spesialist", False, f"Legen er spesialist i allmennmedisin{since} ved start "
+                                                 f"{_d(start)} og kan ikke få introduksjonsavtale."))
     if not host_lists:
         checks.append(Check("vertslister", False, "Velg minst én vertsliste."))
     else:
@@ -135,6 +159,7 @@ def introduksjon_checks(*, start: date, end: date, position_percent: int, is_spe
         checks.append(Check("tildeling", False, "Kommunen har ikke registrert noen tildeling fra "
                                                 "Helsedirektoratet."))
     else:
-        checks.append(Check("tildeling", running < allotted, f"{running} av {allotted} tildelte avtaler er i gang"
-                            + ("." if running < allotted else " – kommunen kan ikke starte flere.")))
+        checks.append(Check("tildeling", granted < allotted, f"{granted} av {allotted} tildelte avtaler er allerede "
+                                                             "innvilget"
+                            + ("." if granted < allotted else " – kommunen kan ikke starte flere.")))
     return checks

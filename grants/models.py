@@ -224,6 +224,13 @@ class GrantCase(models.Model):
         abstract = True
         ordering = ["-created_at"]
 
+    @property
+    def termination(self):
+        """The termination's event (who terminated it, when) for the decision letter; None unless terminated."""
+        if self.status != CaseStatus.AVSLUTTET:
+            return None
+        return self.events.filter(action="terminate").select_related("user").last()
+
 
 class GrunntilskuddApplication(GrantCase):
     """A list with fewer than 500 patients paid as if it had 500, for the 24 months from the holder's

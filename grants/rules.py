@@ -20,7 +20,7 @@ from config.money import (
     round_kr,
     to_decimal,
 )
-from config.months import format_month
+from config.months import format_month, month_label
 
 MODEL_FLAT, MODEL_KNEKKPUNKT, MODEL_PASIENTTILPASSET = "flat", "knekkpunkt", "pasienttilpasset"
 MODELS = (MODEL_FLAT, MODEL_KNEKKPUNKT, MODEL_PASIENTTILPASSET)
@@ -268,6 +268,77 @@ def grunntilskudd_floor_amount(*, rate: Rate, month: date) -> Decimal:
     names the national average rate as the basis for grunntilskudd (docs/rates.md).
     """
     return _per_patient_amount(rate, month, rate.grunntilskudd_floor, rate.rate_under, Decimal(1))
+
+
+@dataclass(frozen=True)
+class Holding:
+    """Who holds a list in a month: the ListHolder row in force (doctor None = ubesatt)."""
+
+    doctor_id: int | None
+    driftsform: str
+    avtale_fra: date | None
+    from_month: date | None = None
+
+
+@dataclass(frozen=True)
+class AgreementGap:
+    """Why a granted grunntilskudd pays nothing for a holding. `final`: the grant can never pay again (another
+    holder, or a new agreement: a new agreement needs a new application); fastlønnet and ubesatt may pass."""
+
+    code: str  # ubesatt, ny_innehaver, fastlonnet, ny_avtale
+    message: str
+
+    @property
+    def final(self) -> bool:
+        return self.code in ("ny_innehaver", "ny_avtale")
+
+    def __str__(self):
+        return self.message
+
+
+def grunntilskudd_agreement_gap(*, doctor_id: int | None, avtale_fra: date | None,
+                                holding: Holding | None) -> AgreementGap | None:
+    """Why a granted grunntilskudd pays nothing for this holding, or None when it may pay (SPEC §6).
+
+    Helfo: "Grunntilskotet er knytt til ein fastlegeavtale": the case's doctor must hold the list under the
+    agreement the case was granted for (the same `avtale_fra`; an unknown one on the holder matches) as
+    næringsdrivende. The same rule judges the submission, every ledger month and the daily expiry job
+    (docs/grants.md, «Grunntilskudd følger fastlegeavtalen»)."""
+    since = f" fra {month_label(holding.from_month)}" if holding and holding.from_month else ""
+    if holding is None or holding.doctor_id is None or holding.driftsform == "ubesatt":
+        return AgreementGap("ubesatt", f"listen er ubesatt{since}")
+    if holding.doctor_id != doctor_id:
+        return AgreementGap("ny_innehaver", f"listen har ny innehaver{since}")
+    if holding.driftsform != "naeringsdrivende":
+        return AgreementGap("fastlonnet", f"legen er fastlønnet{since}")
+    if holding.avtale_fra is not None and avtale_fra is not None and holding.avtale_fra != avtale_fra:
+        return AgreementGap("ny_avtale", f"legen har en ny fastlegeavtale fra {holding.avtale_fra:%d.%m.%Y} "
+                                         f"(grunntilskuddet gjelder avtalen fra {avtale_fra:%d.%m.%Y})")
+    return None
+
+
+@dataclass(frozen=True)
+class Covering:
+    """A granted grunntilskudd that covers a month: its reference on the line, and the agreement it is for."""
+
+    ref: str  # "grunntilskudd:ID"
+    doctor_id: int
+    avtale_fra: date
+
+    def gap(self, holding: Holding | None) -> AgreementGap | None:
+        return grunntilskudd_agreement_gap(doctor_id=self.doctor_id, avtale_fra=self.avtale_fra, holding=holding)
+
+
+def paying_case(cases: Sequence[Covering], holding: Holding | None) -> tuple[Covering | None,
+                                                                             AgreementGap | None]:
+    """The case that pays for this holding, or (None, why none does: the first case's reason)."""
+    reasons = []
+    for case in cases:
+        reason = case.gap(holding)
+        if reason is None:
+            return case, None
+        reasons.append(reason)
+    return None, reasons[0] if reasons else None
 
 
 def _grunntilskudd_conditions_failed(n: int, listetak: int, floor_patients: int) -> list[str]:

@@ -7,7 +7,7 @@ from django.db.models import Count, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from config.months import format_month
-from grants.models import PaymentLine, PaymentMonth, PaymentRun, RateSchedule
+from grants.models import EVER_GRANTED, PaymentLine, PaymentMonth, PaymentRun, RateSchedule
 from practices.models import Municipality
 from practices.selectors import municipalities_for
 
@@ -91,8 +91,58 @@ def cases_awaiting(user, model) -> QuerySet:
     ).exclude(created_by=user).exclude(submitted_by=user)
 
 
+def holdings_on(list_ids, month: date) -> dict:
+    """{list_id: rules.Holding} in force in `month` (one query)."""
+    from grants import rules
+    from practices.models import ListHolder
+
+    holdings = {}
+    for list_id, doctor_id, driftsform, avtale_fra, from_month in ListHolder.objects.filter(
+            patient_list_id__in=list_ids, from_month__lte=month).order_by("patient_list_id", "from_month").values_list(
+            "patient_list_id", "doctor_id", "driftsform", "avtale_fra", "from_month"):
+        holdings[list_id] = rules.Holding(doctor_id, driftsform, avtale_fra, from_month)
+    return holdings
+
+
+def grunntilskudd_months(case, *, until: date) -> list[dict]:
+    """Each month a granted grunntilskudd covers, up to `until`: what the ledger paid for it, or why nothing
+    (the ledger's rules: the agreement, then the count) — for the case page (four queries)."""
+    from grants import rules
+    from grants.services.cases import covered_months
+    from practices.models import ListCount, ListHolder
+
+    months = covered_months(case, until=until) if case.status in EVER_GRANTED else []
+    if not months:
+        return []
+    paid = dict(PaymentLine.objects.filter(case_ref=f"grunntilskudd:{case.pk}", kind=rules.KIND_GRUNNTILSKUDD)
+                .order_by().values_list("month").annotate(total=Sum("amount")))
+    counts = {month: (n, listetak) for month, n, listetak in ListCount.objects.filter(
+        patient_list_id=case.patient_list_id, month__in=months).values_list("month", "antall_pasienter", "listetak")}
+    holders = [rules.Holding(*row) for row in ListHolder.objects.filter(
+        patient_list_id=case.patient_list_id, from_month__lte=months[-1]).order_by("from_month").values_list(
+        "doctor_id", "driftsform", "avtale_fra", "from_month")]
+    rows = []
+    for month in months:
+        if month in paid:
+            rows.append({"month": month, "amount": paid[month], "reason": ""})
+            continue
+        holding = next((h for h in reversed(holders) if h.from_month <= month), None)
+        gap = rules.grunntilskudd_agreement_gap(doctor_id=case.doctor_id, avtale_fra=case.avtale_fra,
+                                                holding=holding)
+        if gap:
+            reason = gap.message
+        elif month not in counts:
+            reason = "mangler listetall"
+        else:
+            reason = (rules.grunntilskudd_reason_none(n=counts[month][0], listetak=counts[month][1])
+                      or "måneden er ikke beregnet på nytt etter vedtaket")
+        rows.append({"month": month, "amount": None, "reason": reason})
+    return rows
+
+
 def grunntilskudd_not_paying(municipality: Municipality, month: date) -> list[dict]:
-    """Covered lists that get no grunntilskudd this month, with the reason ("listen har 512 pasienter")."""
+    """Covered lists that get no grunntilskudd this month, with the reason ("listen har 512 pasienter",
+    "listen har ny innehaver fra oktober 2026")."""
     from grants import rules
     from grants.services.cases import grunntilskudd_covering
     from practices.models import ListCount
@@ -102,14 +152,22 @@ def grunntilskudd_not_paying(municipality: Municipality, month: date) -> list[di
         return []
     paying = set(PaymentLine.objects.filter(municipality=municipality, month=month, kind=rules.KIND_GRUNNTILSKUDD)
                  .values_list("patient_list_id", flat=True))
+    waiting = set(covering) - paying
     counts = {c.patient_list_id: c for c in ListCount.objects.filter(
-        patient_list_id__in=set(covering) - paying, month=month).select_related("patient_list")}
+        patient_list_id__in=waiting, month=month).select_related("patient_list")}
+    holdings = holdings_on(waiting, month)
     rows = []
-    for list_id in sorted(set(covering) - paying):
+    for list_id in sorted(waiting):
         count = counts.get(list_id)
-        reason = (rules.grunntilskudd_reason_none(n=count.antall_pasienter, listetak=count.listetak) if count
-                  else "mangler listetall") or "måneden er ikke beregnet på nytt etter vedtaket"
-        rows.append({"list_id": list_id, "case_ref": covering[list_id],
+        case, gap = rules.paying_case(covering[list_id], holdings.get(list_id))
+        if gap:
+            reason = gap.message
+        elif count is None:
+            reason = "mangler listetall"
+        else:
+            reason = (rules.grunntilskudd_reason_none(n=count.antall_pasienter, listetak=count.listetak)
+                      or "måneden er ikke beregnet på nytt etter vedtaket")
+        rows.append({"list_id": list_id, "case_ref": (case or covering[list_id][0]).ref,
                      "listenummer": count.patient_list.listenummer if count else "", "reason": reason})
     return rows
 

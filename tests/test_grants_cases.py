@@ -138,7 +138,7 @@ def test_introduksjon_duration_grows_with_a_reduced_position(position, end, ok):
     assert eligibility.introduksjon_latest_end(date(2022, 1, 1), 50) == date(2025, 12, 31)
     checks = {c.code: c for c in eligibility.introduksjon_checks(
         start=date(2022, 1, 1), end=end, position_percent=position, is_specialist=False, doctor_id=1,
-        practice_id=1, host_lists=[("7", 2, 1)], running=0, allotted=1)}
+        practice_id=1, host_lists=[("7", 2, 1)], granted=0, allotted=1)}
     assert checks["varighet"].ok is ok
 
 
@@ -146,11 +146,16 @@ def test_introduksjon_duration_grows_with_a_reduced_position(position, end, ok):
     ({"is_specialist": True}, "spesialist", False), ({"position_percent": 49}, "stilling", False),
     ({"position_percent": 50}, "stilling", True), ({"start": date(2021, 12, 31)}, "ikrafttredelse", False),
     ({"host_lists": [("7", 1, 1)]}, "vertslister", False), ({"host_lists": []}, "vertslister", False),
-    ({"running": 1, "allotted": 1}, "tildeling", False), ({"running": 0, "allotted": 1}, "tildeling", True),
+    ({"granted": 1, "allotted": 1}, "tildeling", False), ({"granted": 0, "allotted": 1}, "tildeling", True),
+    ({"granted": 1, "allotted": 2}, "tildeling", True), ({"granted": 2, "allotted": 2}, "tildeling", False),
+    # "not a specialist" on the start date (1 January 2022), as ALIS judges it
+    ({"is_specialist": True, "specialist_since": date(2022, 1, 2)}, "spesialist", True),
+    ({"is_specialist": True, "specialist_since": date(2022, 1, 1)}, "spesialist", False),
+    ({"is_specialist": True, "specialist_since": date(2021, 12, 31)}, "spesialist", False),
 ])
 def test_introduksjon_checks(change, code, ok):
     base = dict(start=date(2022, 1, 1), end=date(2023, 12, 31), position_percent=100, is_specialist=False,
-                doctor_id=1, practice_id=1, host_lists=[("7", 2, 1)], running=0, allotted=1)
+                doctor_id=1, practice_id=1, host_lists=[("7", 2, 1)], granted=0, allotted=1)
     checks = {c.code: c for c in eligibility.introduksjon_checks(**{**base, **change})}
     assert checks[code].ok is ok
 
@@ -266,3 +271,80 @@ def test_termination_changes_payments_from_its_date(small_list, administrator, c
         cases.transition(case, action="terminate", user=caseworker, reason="Sluttet", on=date(2020, 7, 15))
     assert list(PaymentLine.objects.filter(kind="grunntilskudd").values_list("month", flat=True).order_by(
         "month")) == [date(2020, 6, 1), date(2020, 7, 1)]
+
+
+# --- introduksjonsavtaler: the allotment is a total, the specialist check is judged on the start ------------
+
+
+@pytest.fixture
+def allotment_of_two(oslo, administrator):
+    IntroductionAllotment.objects.create(municipality=oslo, letter_reference="Hdir 21/1", number_granted=2,
+                                         granted_on=date(2021, 12, 1), created_by=administrator)
+    return factories.ListHolderFactory(patient_list__practice__municipality=oslo)
+
+
+def introduksjon(host, administrator, *, status, start, end, terminated_on=None, doctor=None):
+    from grants.models import IntroduksjonsAvtale
+
+    case = IntroduksjonsAvtale.objects.create(
+        municipality=host.patient_list.municipality, practice=host.patient_list.practice,
+        doctor=doctor or factories.DoctorFactory(), start_date=start, end_date=end, position_percent=100,
+        status=status, terminated_on=terminated_on, created_by=administrator)
+    case.host_lists.set([host.patient_list])
+    return case
+
+
+def third_checks(host, doctor=None, start=date(2023, 1, 1)):
+    return {c.code: c for c in cases.introduksjon_checks(
+        municipality=host.patient_list.municipality, practice=host.patient_list.practice,
+        doctor=doctor or factories.DoctorFactory(), host_lists=[host.patient_list], start=start,
+        end=date(2024, 12, 31), position_percent=100)}
+
+
+def test_an_agreement_that_ended_early_still_uses_its_place_in_the_allotment(allotment_of_two, administrator):
+    """SPEC.md §6: the municipality "cannot start more agreements than it was granted" — every agreement ever
+    granted counts, also one terminated before the new one starts."""
+    host = allotment_of_two
+    introduksjon(host, administrator, status=S.AVSLUTTET, start=date(2022, 1, 1), end=date(2023, 12, 31),
+                 terminated_on=date(2022, 6, 30))
+    introduksjon(host, administrator, status=S.INNVILGET, start=date(2022, 3, 1), end=date(2024, 2, 28))
+    for status in (S.UTKAST, S.INNSENDT, S.AVSLATT, S.PAAKLAGET):  # never granted: uses no place
+        introduksjon(host, administrator, status=status, start=date(2022, 5, 1), end=date(2024, 4, 30))
+    check = third_checks(host)["tildeling"]
+    assert (check.ok, check.message) == (False, "2 av 2 tildelte avtaler er allerede innvilget – kommunen kan ikke "
+                                                "starte flere.")
+
+
+def test_an_expired_agreement_counts_and_a_place_left_passes(allotment_of_two, administrator):
+    host = allotment_of_two
+    introduksjon(host, administrator, status=S.UTLOPT, start=date(2022, 1, 1), end=date(2022, 12, 31))
+    check = third_checks(host)["tildeling"]
+    assert (check.ok, check.message) == (True, "1 av 2 tildelte avtaler er allerede innvilget.")
+
+
+def test_the_allotment_is_counted_again_at_the_decision_without_the_case_itself(
+        allotment_of_two, administrator, caseworker, today):
+    host = allotment_of_two
+    introduksjon(host, administrator, status=S.AVSLUTTET, start=date(2022, 1, 1), end=date(2023, 12, 31),
+                 terminated_on=date(2022, 2, 28))
+    today["value"] = date(2022, 12, 1)
+    case = introduksjon(host, administrator, status=S.UTKAST, start=date(2023, 1, 1), end=date(2024, 12, 31))
+    case = cases.transition(case, action="submit", user=administrator)
+    assert {c["code"]: c["ok"] for c in case.checks}["tildeling"] is True  # 1 of 2: its own draft does not count
+    introduksjon(host, administrator, status=S.INNVILGET, start=date(2022, 9, 1), end=date(2024, 8, 31))
+    with pytest.raises(cases.ChecksFailed, match="2 av 2 tildelte avtaler er allerede innvilget"):
+        cases.transition(case, action="approve", user=caseworker)
+
+
+@pytest.mark.parametrize(("since", "ok"), [
+    (date(2023, 1, 2), True),  # became a specialist after the start: the agreement was for a non-specialist
+    (date(2023, 1, 1), False),  # a specialist on the start date
+    (date(2020, 5, 1), False),
+    (None, False),  # a specialist with no date: assume always
+])
+def test_not_a_specialist_is_judged_on_the_start_date(allotment_of_two, since, ok):
+    doctor = factories.DoctorFactory(specialist_general_practice=True, specialist_since=since)
+    check = third_checks(allotment_of_two, doctor=doctor, start=date(2023, 1, 1))["spesialist"]
+    assert check.ok is ok
+    if since and not ok:
+        assert since.strftime("%d.%m.%Y") in check.message

@@ -7,11 +7,12 @@ from datetime import date
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config.months import add_months, first_of_month
 from config.workflow import ADMINISTRATOR, CASEWORKER, SYSTEM, Transition, Workflow, four_eyes_reason
-from grants import eligibility
+from grants import eligibility, rules
 from grants.models import (
     EVER_GRANTED,
     CaseEvent,
@@ -32,7 +33,8 @@ WORKFLOW = Workflow(
     Transition(S.PAAKLAGET, "approve", S.INNVILGET, CASEWORKER, four_eyes=True),
     Transition(S.PAAKLAGET, "reject", S.AVSLATT, CASEWORKER, reason_required=True, four_eyes=True),
     Transition(S.INNVILGET, "expire", S.UTLOPT, SYSTEM),
-    Transition(S.INNVILGET, "terminate", S.AVSLUTTET, CASEWORKER, reason_required=True),
+    # terminating is a decision the doctor is told of: four-eyes like the others (SPEC.md §6, §10)
+    Transition(S.INNVILGET, "terminate", S.AVSLUTTET, CASEWORKER, reason_required=True, four_eyes=True),
 )
 ACTION_LABELS = {"submit": _("Send inn"), "approve": _("Innvilg"), "reject": _("Avslå"),
                  "appeal": _("Registrer klage"), "expire": _("Utløpt"), "terminate": _("Avslutt")}
@@ -77,6 +79,10 @@ def grunntilskudd_applicant(patient_list) -> ListHolder:
     return holder
 
 
+def holding_of(holder) -> rules.Holding | None:
+    return holder and rules.Holding(holder.doctor_id, holder.driftsform, holder.avtale_fra, holder.from_month)
+
+
 def grunntilskudd_checks(*, patient_list, doctor, avtale_fra, on: date) -> list[eligibility.Check]:
     holder = holder_on(patient_list, on)
     latest = ListCount.objects.filter(patient_list=patient_list, month__lte=first_of_month(on)).order_by(
@@ -87,7 +93,9 @@ def grunntilskudd_checks(*, patient_list, doctor, avtale_fra, on: date) -> list[
         driftsform=holder.driftsform if holder else None,
         listetak=latest.listetak if latest else patient_list.listetak,
         patients=latest.antall_pasienter if latest else None, patients_month=latest.month if latest else None,
-        avtale_fra=avtale_fra)
+        avtale_fra=avtale_fra,
+        agreement_gap=rules.grunntilskudd_agreement_gap(doctor_id=doctor.pk if doctor else None,
+                                                        avtale_fra=avtale_fra, holding=holding_of(holder)))
 
 
 def allotted(municipality) -> int:
@@ -95,11 +103,11 @@ def allotted(municipality) -> int:
                                                                                              flat=True))
 
 
-def running_introduksjon(municipality, on: date, *, exclude_pk=None) -> int:
-    running = IntroduksjonsAvtale.objects.filter(municipality=municipality, status=S.INNVILGET,
-                                                 end_date__gte=on).filter(
-        Q(terminated_on__isnull=True) | Q(terminated_on__gte=on))
-    return running.exclude(pk=exclude_pk).count()
+def granted_introduksjon(municipality, *, exclude_pk=None) -> int:
+    """Agreements ever granted in the municipality, running or not: each uses a place of the allotment for good,
+    also one that ended early ("cannot start more agreements than it was granted", SPEC.md §6)."""
+    return IntroduksjonsAvtale.objects.filter(municipality=municipality, status__in=EVER_GRANTED).exclude(
+        pk=exclude_pk).count()
 
 
 def introduksjon_checks(*, municipality, practice, doctor, host_lists, start, end, position_percent,
@@ -110,8 +118,8 @@ def introduksjon_checks(*, municipality, practice, doctor, host_lists, start, en
         hosts.append((patient_list.listenummer, holder.doctor_id if holder else None, patient_list.practice_id))
     return eligibility.introduksjon_checks(
         start=start, end=end, position_percent=position_percent, is_specialist=doctor.specialist_general_practice,
-        doctor_id=doctor.pk, practice_id=practice.pk, host_lists=hosts,
-        running=running_introduksjon(municipality, start, exclude_pk=exclude_pk), allotted=allotted(municipality))
+        specialist_since=doctor.specialist_since, doctor_id=doctor.pk, practice_id=practice.pk, host_lists=hosts,
+        granted=granted_introduksjon(municipality, exclude_pk=exclude_pk), allotted=allotted(municipality))
 
 
 def checks_for(case, *, on: date) -> list[eligibility.Check]:
@@ -126,10 +134,40 @@ def checks_for(case, *, on: date) -> list[eligibility.Check]:
 # --- writes -----------------------------------------------------------------------------------------------
 
 
+def case_period(case) -> tuple[date, date] | None:
+    """The first and last day a case covers: grunntilskudd from the 1st of its first covered month to the end
+    of its 24th month, an introduksjonsavtale from start to planned end. None before avtale_fra is known."""
+    if isinstance(case, GrunntilskuddApplication):
+        return eligibility.grunntilskudd_period(case.avtale_fra) if case.avtale_fra else None
+    return case.start_date, case.end_date
+
+
+def _check_inside_period(case, on: date) -> None:
+    """A termination date lies inside the case's period (SPEC.md §6), as for ALIS."""
+    period = case_period(case)
+    if period and not period[0] <= on <= period[1]:
+        first, last = (eligibility.format_date(day) for day in period)
+        raise CaseError(gettext("Avslutningsdatoen %(date)s er utenfor sakens periode. Velg en dato fra %(first)s "
+                                "til %(last)s (siste dag saken skal gjelde).")
+                        % {"date": eligibility.format_date(on), "first": first, "last": last}, field="date")
+
+
 def _event(case, *, action, from_status, user, reason=""):
     field = "grunntilskudd" if isinstance(case, GrunntilskuddApplication) else "introduksjon"
     CaseEvent.objects.create(**{field: case}, action=action, from_status=from_status, to_status=case.status,
                              user=user, reason=reason)
+
+
+def _check_belongs(case, host_lists) -> None:
+    """Every object a case refers to lies in the case's own municipality (docs/grants.md, «Kommunen»)."""
+    if isinstance(case, GrunntilskuddApplication):
+        referred = [(case.patient_list, "patient_list", "Listen")]
+    else:
+        referred = [(case.practice, "practice", "Legekontoret"),
+                    *((pl, "host_lists", f"Liste {pl.listenummer}") for pl in host_lists or ())]
+    for obj, field, label in referred:
+        if obj.municipality_id != case.municipality_id:
+            raise CaseError(f"{label} hører til en annen kommune enn saken.", field=field)
 
 
 @transaction.atomic
@@ -138,6 +176,7 @@ def create_case(*, case, user, host_lists=None):
     allowed, reason = can_administer(user, case.municipality)
     if not allowed:
         raise Forbidden(reason)
+    _check_belongs(case, host_lists)
     case.created_by = user
     case.status = S.UTKAST
     case.full_clean(exclude=["created_by"])
@@ -151,12 +190,16 @@ def create_case(*, case, user, host_lists=None):
 
 @transaction.atomic
 def update_case(*, case, user, host_lists=None):
-    """Edit a draft."""
-    allowed, reason = can_administer(user, case.municipality)
+    """Edit a draft: an administrator of the municipality the case belongs to, which it keeps."""
+    stored = type(case).objects.select_for_update().select_related("municipality").get(pk=case.pk)
+    allowed, reason = can_administer(user, stored.municipality)
     if not allowed:
         raise Forbidden(reason)
-    if case.status != S.UTKAST:
+    if case.municipality_id != stored.municipality_id:
+        raise CaseError("En sak kan ikke flyttes til en annen kommune.")
+    if stored.status != S.UTKAST:
         raise CaseError("Bare utkast kan endres.")
+    _check_belongs(case, host_lists)
     case.full_clean(exclude=["created_by"])
     case._change_reason = "Endret"
     case.save()
@@ -218,6 +261,7 @@ def transition(case, *, action: str, user=None, reason: str = "", override_reaso
     elif action == "terminate":
         if on is None:
             raise CaseError("Oppgi datoen saken avsluttes fra.", field="date")
+        _check_inside_period(case, on)
         case.terminated_on, case.termination_reason = on, reason
     case.status = step.target
     case._change_reason = f"{ACTION_LABELS.get(action, action)}{': ' + reason if reason else ''}"[:100]
@@ -225,9 +269,21 @@ def transition(case, *, action: str, user=None, reason: str = "", override_reaso
     _event(case, action=action, from_status=from_status, user=user,
            reason=reason or (f"Innvilget tross vilkår: {override_reason}" if case.override_reason
                              and action == "approve" else ""))
+    if action == "approve" and isinstance(case, GrunntilskuddApplication):
+        _date_the_agreement(case, day)
     if action in ("approve", "terminate"):
         _recompute_affected(case, user=user, since=on)
     return case
+
+
+def _date_the_agreement(case, day: date) -> None:
+    """Granting writes the case's avtale_fra onto the holder row in force when its date is unknown, so a later
+    import with another date is a new agreement (docs/grants.md, «Grunntilskudd følger fastlegeavtalen»)."""
+    holder = holder_on(case.patient_list, day)
+    if holder and holder.doctor_id == case.doctor_id and holder.avtale_fra is None:
+        holder.avtale_fra = case.avtale_fra
+        holder._change_reason = f"Avtale fra satt ved innvilget grunntilskudd {case.pk}"
+        holder.save(update_fields=["avtale_fra"])
 
 
 def covered_months(case, *, until: date) -> list[date]:
@@ -260,18 +316,22 @@ def _recompute_affected(case, *, user, since: date | None):
 
 
 def grunntilskudd_covering(municipality_ids: list[int], month: date,
-                           months: int = eligibility.GRUNNTILSKUDD_MONTHS) -> dict[int, str]:
-    """{list_id: "grunntilskudd:ID"} for cases ever granted that cover the month (one query); `months` is the
-    grant's duration (24; another only in a scenario)."""
+                           months: int = eligibility.GRUNNTILSKUDD_MONTHS) -> dict[int, list[rules.Covering]]:
+    """{list_id: [Covering]} for cases ever granted that cover the month (one query); `months` is the grant's
+    duration (24; another only in a scenario). A list may have two (the doctor's and a successor's): the
+    ledger pays the one whose agreement the list is held under that month (rules.paying_case)."""
     earliest = add_months(month, -(months - 1))
     rows = GrunntilskuddApplication.objects.filter(
         municipality_id__in=municipality_ids, status__in=EVER_GRANTED,
         avtale_fra__gte=earliest, avtale_fra__lt=add_months(month, 1),
-    ).filter(Q(terminated_on__isnull=True) | Q(terminated_on__gte=month)).values_list(
-        "pk", "patient_list_id", "avtale_fra", "terminated_on")
-    return {list_id: f"grunntilskudd:{pk}" for pk, list_id, avtale_fra, terminated_on in rows
-            if eligibility.grunntilskudd_covers(avtale_fra=avtale_fra, terminated_on=terminated_on, month=month,
-                                                months=months)}
+    ).filter(Q(terminated_on__isnull=True) | Q(terminated_on__gte=month)).order_by("-avtale_fra", "pk").values_list(
+        "pk", "patient_list_id", "doctor_id", "avtale_fra", "terminated_on")
+    covering: dict[int, list[rules.Covering]] = {}
+    for pk, list_id, doctor_id, avtale_fra, terminated_on in rows:
+        if eligibility.grunntilskudd_covers(avtale_fra=avtale_fra, terminated_on=terminated_on, month=month,
+                                            months=months):
+            covering.setdefault(list_id, []).append(rules.Covering(f"grunntilskudd:{pk}", doctor_id, avtale_fra))
+    return covering
 
 
 def introduksjon_paying(municipality_ids: list[int], month: date) -> list[dict]:

@@ -10,8 +10,9 @@ from django.core.mail import send_mail
 from django.db import transaction
 
 from config.months import add_months, first_of_month
-from grants import eligibility
+from grants import eligibility, rules
 from grants.models import CaseStatus, GrunntilskuddApplication, IntroduksjonsAvtale
+from grants.selectors import holdings_on
 from grants.services.cases import transition
 from practices.models import Membership, Notice, Role
 
@@ -27,12 +28,29 @@ def expire_eligibility(*, today: date) -> dict:
         last_day = eligibility.grunntilskudd_end(case.avtale_fra)
         transition(case, action="expire", reason=f"Siste måned var {last_day:%Y-%m}.")
         expired["grunntilskudd"] += 1
+    expired["grunntilskudd"] += _expire_broken_agreements(month)
     for case in IntroduksjonsAvtale.objects.filter(status=CaseStatus.INNVILGET, end_date__lt=today):
         transition(case, action="expire", reason=f"Avtalen endte {case.end_date:%d.%m.%Y}.")
         expired["introduksjonsavtaler"] += 1
     expired["alis"] = _complete_alis(today)
     expired["varsler"] = notify(_notices(today))
     return expired
+
+
+def _expire_broken_agreements(month: date) -> int:
+    """Granted grunntilskudd whose list is held by another doctor, or by the doctor under a new agreement, can
+    never pay again: `utlopt`, with the reason (rules.grunntilskudd_agreement_gap, the ledger's rule). A
+    fastlønnet or ubesatt month may pass, so those stay granted (docs/grants.md)."""
+    granted = GrunntilskuddApplication.objects.filter(status=CaseStatus.INNVILGET)
+    holdings = holdings_on(granted.values("patient_list_id"), month)
+    count = 0
+    for case in granted:
+        gap = rules.grunntilskudd_agreement_gap(doctor_id=case.doctor_id, avtale_fra=case.avtale_fra,
+                                                holding=holdings.get(case.patient_list_id))
+        if gap and gap.final:
+            transition(case, action="expire", reason=f"Grunntilskuddet gjelder ikke lenger: {gap.message}.")
+            count += 1
+    return count
 
 
 def _complete_alis(today: date) -> int:

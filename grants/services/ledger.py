@@ -70,8 +70,11 @@ def _counts_with_holders(municipality_ids: list[int], month: date):
     return ListCount.objects.filter(patient_list__municipality_id__in=municipality_ids, month=month).annotate(
         holder_doctor=Subquery(holder.values("doctor_id")[:1]),
         holder_driftsform=Subquery(holder.values("driftsform")[:1]),
+        holder_avtale_fra=Subquery(holder.values("avtale_fra")[:1]),
+        holder_from=Subquery(holder.values("from_month")[:1]),
     ).values_list("patient_list__municipality_id", "patient_list_id", "antall_pasienter", "listetak",
-                  "behovsindeks", "holder_doctor", "holder_driftsform").order_by("patient_list_id")
+                  "behovsindeks", "holder_doctor", "holder_driftsform", "holder_avtale_fra",
+                  "holder_from").order_by("patient_list_id")
 
 
 def _missing_lists(municipality_ids: list[int], month: date) -> dict[int, list[dict]]:
@@ -120,17 +123,21 @@ def compute_months(municipality_ids: list[int], month: date, *, rates=None,
     inputs = inputs if inputs is not None else month_inputs(municipality_ids, month)
     covering = _grunntilskudd_covering(municipality_ids, month, grunntilskudd_months)
     results = {mid: Computation(missing=inputs.missing.get(mid, [])) for mid in municipality_ids}
-    for municipality_id, list_id, n, listetak, behovsindeks, doctor_id, driftsform in inputs.counts:
+    for (municipality_id, list_id, n, listetak, behovsindeks, doctor_id, driftsform, avtale_fra,
+         holder_from) in inputs.counts:
         if rate is None:
             continue
         kept = driftsform in (Driftsform.FASTLONNET, Driftsform.UBESATT)
+        # grunntilskudd follows the doctor's fastlegeavtale, not the list (SPEC.md §6, docs/grants.md)
+        case, _ = rules.paying_case(covering.get(list_id, []), rules.Holding(doctor_id, driftsform, avtale_fra,
+                                                                      holder_from))
         for line in rules.month_lines(n=n, listetak=listetak, rate=rate, month=month, behovsindeks=behovsindeks,
-                                      grunntilskudd_covers=list_id in covering):
+                                      grunntilskudd_covers=case is not None):
             results[municipality_id].lines.append(LedgerLine(
                 list_id=list_id, doctor_id=doctor_id, kept=kept, kind=line.kind, quantity=line.quantity,
                 annual_rate=line.annual_rate, amount=line.amount,
                 explanation=line.explanation + (KEPT_SUFFIX if kept else ""), estimate=rate.is_estimate,
-                case_ref=covering.get(list_id, "") if line.kind == rules.KIND_GRUNNTILSKUDD else "",
+                case_ref=case.ref if case and line.kind == rules.KIND_GRUNNTILSKUDD else "",
             ))
     for municipality_id, lines in inputs.agreement_lines.items():
         results[municipality_id].lines.extend(lines)
@@ -143,8 +150,8 @@ def compute_month(municipality_id: int, month: date, *, rates=None) -> Computati
     return compute_months([municipality_id], month, rates=rates)[municipality_id]
 
 
-def _grunntilskudd_covering(municipality_ids: list[int], month: date, months: int) -> dict[int, str]:
-    """{list_id: case_ref} of grunntilskudd ever granted that cover the month."""
+def _grunntilskudd_covering(municipality_ids: list[int], month: date, months: int) -> dict[int, list]:
+    """{list_id: [rules.Covering]} of grunntilskudd ever granted that cover the month."""
     from grants.services.cases import grunntilskudd_covering
 
     return grunntilskudd_covering(municipality_ids, month, months)

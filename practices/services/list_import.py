@@ -254,10 +254,13 @@ def _apply_holder(timeline: list[_Holder], row: ListRow) -> bool:
     if driftsform is None:  # unchanged for the same holder, næringsdrivende for a new one (SPEC.md §9)
         driftsform = current.driftsform if current and current.hpr == hpr else Driftsform.NAERINGSDRIVENDE
     if current and (current.hpr, current.driftsform) == (hpr, driftsform):
-        if row.avtale_fra and current.avtale_fra != row.avtale_fra:
+        if not row.avtale_fra or current.avtale_fra == row.avtale_fra:
+            return False
+        if current.avtale_fra is None:  # the date of the agreement in force, learnt now
             current.avtale_fra, current.dirty = row.avtale_fra, True
             return True
-        return False
+        # another date is another fastlegeavtale: a new holder row from this month (SPEC.md §9; a grunntilskudd
+        # granted for the old agreement stops paying here, docs/grants.md)
     following = timeline[index + 1] if index + 1 < len(timeline) else None
     if current and current.from_month == row.maaned:
         current.hpr, current.driftsform, current.dirty = hpr, driftsform, True
