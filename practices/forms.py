@@ -39,6 +39,7 @@ class PracticeForm(_CrispyModelForm):
         self.fields["municipality"].queryset = municipalities_for(user, roles=[Role.ADMINISTRATOR])
         if self.instance.pk:  # a practice belongs to its municipality for good (practices.services)
             self.fields["municipality"].disabled = True
+            self.fields["municipality"].help_text = _("Et legekontor hører til kommunen sin og kan ikke flyttes.")
             self.fields["municipality"].queryset = Municipality.objects.filter(pk=self.instance.municipality_id)
 
 
@@ -56,6 +57,7 @@ class PatientListForm(_CrispyModelForm):
         if self.instance.pk:  # a list belongs to its municipality for good (practices.services)
             municipalities = Municipality.objects.filter(pk=self.instance.municipality_id)
             self.fields["municipality"].disabled = True
+            self.fields["municipality"].help_text = _("En liste hører til kommunen sin og kan ikke flyttes.")
         self.fields["municipality"].queryset = municipalities
         self.fields["practice"].queryset = Practice.objects.filter(municipality__in=municipalities)
 
@@ -80,6 +82,7 @@ class DoctorForm(_CrispyModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:  # the HPR number is who the doctor is
             self.fields["hpr_nummer"].disabled = True
+            self.fields["hpr_nummer"].help_text = _("HPR-nummeret er legens identitet og kan ikke endres.")
 
     def clean(self):
         cleaned = super().clean()
