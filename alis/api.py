@@ -2,7 +2,7 @@
 
 Thin callers of alis.selectors (scope), alis.permissions and alis.services (agreement_create,
 agreement_transition, session_add); AlisError, Forbidden, ChecksFailed and TransitionNotAllowed become 400, 403,
-400 and 409 in config.api.exception_handler."""
+400 and 409 in core.api.exception_handler."""
 
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from alis import permissions, rules, selectors, services
 from alis.models import AlisAgreement, EmploymentForm, SessionKind, Status, SupervisionSession
-from config.api import (
+from core.api import (
     ActionSerializer,
     ApiDateField,
     ApiViewSet,

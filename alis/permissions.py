@@ -5,7 +5,7 @@ The same function guards the service, the view and the button, which shows the r
 from django.utils.translation import gettext as _
 
 from alis import rules
-from config.workflow import ADMINISTRATOR, SYSTEM, TransitionNotAllowed, four_eyes_reason
+from core.workflow import ADMINISTRATOR, SYSTEM, TransitionNotAllowed, four_eyes_reason
 from practices.permissions import Result, can_administer, can_casework, can_view
 
 

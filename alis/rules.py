@@ -11,8 +11,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from dateutil.relativedelta import relativedelta
 from django.utils.translation import gettext_lazy as _
 
-from config.money import divide_and_round_kr, exact_product, format_number_nb
-from config.workflow import ADMINISTRATOR, CASEWORKER, SYSTEM, Transition, Workflow
+from core.money import divide_and_round_kr, exact_product, format_number_nb
+from core.workflow import ADMINISTRATOR, CASEWORKER, SYSTEM, Transition, Workflow
 
 # --- statuses and the transition table (SPEC.md §3, §6, §7) ----------------------------------------------
 

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 
 from alis import rules
 from alis.models import AlisAgreement, SupervisionRequirement, SupervisionSession, SupervisorChange
-from config.months import add_months, first_of_month
+from core.months import add_months, first_of_month
 from practices.models import Role
 from practices.selectors import municipalities_for
 

@@ -22,7 +22,7 @@ from alis.forms import (
 )
 from alis.models import AlisAgreement, Status
 from alis.services import session_import
-from config.workflow import TransitionNotAllowed
+from core.workflow import TransitionNotAllowed
 from practices.models import ImportJob
 from practices.permissions import require
 from practices.selectors import import_jobs_for

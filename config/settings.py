@@ -169,7 +169,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
 }
-# Fail fast when Redis is down: the user gets a message and can start the work again (see config.celery.send).
+# Fail fast when Redis is down: the user gets a message and can start the work again (see core.tasks.send).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -189,7 +189,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="fastlege@kommune.exa
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "config.tokens.ExpiringTokenAuthentication",  # DRF's, refusing tokens older than API_TOKEN_TTL
+        "core.tokens.ExpiringTokenAuthentication",  # DRF's, refusing tokens older than API_TOKEN_TTL
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -2,7 +2,7 @@
 
 Thin callers of grants.selectors (scope), grants.services.cases (create_case, transition) and
 grants.services.ledger (start_recompute, attest_month, authorise_month); their exceptions become statuses in
-config.api.exception_handler. Payment lines carry the fields of the CSV export (grants.exports.LINE_COLUMNS)."""
+core.api.exception_handler. Payment lines carry the fields of the CSV export (grants.exports.LINE_COLUMNS)."""
 
 from django.db import transaction
 from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum
@@ -22,7 +22,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import (
+from core.api import (
     ActionSerializer,
     ApiDateField,
     ApiMixin,
@@ -35,8 +35,8 @@ from config.api import (
     responses,
     transition_schemas,
 )
-from config.months import format_month
-from config.progress import progress_of
+from core.months import format_month
+from core.progress import progress_of
 from grants import eligibility, exports, selectors
 from grants.models import CaseStatus, GrunntilskuddApplication, IntroduksjonsAvtale, PaymentLine, PaymentMonth
 from grants.permissions import can_recompute

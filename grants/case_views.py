@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from config.months import first_of_month
-from config.workflow import TransitionNotAllowed
+from core.months import first_of_month
+from core.workflow import TransitionNotAllowed
 from grants import eligibility, selectors
 from grants.forms import AllotmentForm, DecisionForm, GrunntilskuddForm, IntroduksjonForm
 from grants.models import CaseStatus, GrunntilskuddApplication, IntroductionAllotment, IntroduksjonsAvtale

@@ -4,7 +4,7 @@ from datetime import date
 
 from django.contrib.auth import get_user_model
 
-from config.months import add_months
+from core.months import add_months
 from grants.models import PaymentMonth
 from grants.services import ledger
 from practices.demo import DEMO_MUNICIPALITIES

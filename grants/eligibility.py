@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from config.months import add_months, format_month
+from core.months import add_months, format_month
 
 GRUNNTILSKUDD_FROM = date(2020, 5, 1)  # the action plan's first measures
 GRUNNTILSKUDD_MONTHS = 24

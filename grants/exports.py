@@ -6,7 +6,7 @@ import tablib
 from django.http import HttpResponse
 from django.utils.text import slugify
 
-from config.months import format_month
+from core.months import format_month
 
 LINE_COLUMNS = ["kommunenummer", "listenummer", "hpr_nummer", "maaned", "type", "antall", "sats", "belop",
                 "forklaring", "mottaker"]

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from config.months import format_month
+from core.months import format_month
 from grants.models import GrunntilskuddApplication, IntroduksjonsAvtale, PaymentLine
 from practices.models import Doctor, ListHolder
 

@@ -9,7 +9,7 @@ from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 
 from alis.models import AlisAgreement, SupervisionSession
-from config.months import add_months, format_month
+from core.months import add_months, format_month
 from grants import eligibility, rules
 from grants.models import EVER_GRANTED, GrunntilskuddApplication, IntroduksjonsAvtale, PaymentLine
 

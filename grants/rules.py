@@ -2,7 +2,7 @@
 
 The ledger service snapshots `RateSchedule` rows into `Rate`, asks these functions for the lines of a
 list-month or an agreement-month, and writes what they return. Every amount is computed exactly and
-rounded once, per line, half-up to øre (`config.money`); every line carries its Norwegian explanation,
+rounded once, per line, half-up to øre (`core.money`); every line carries its Norwegian explanation,
 built here next to the amount it explains. docs/rates.md explains the rates and the rules in prose.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
-from config.money import (
+from core.money import (
     divide_and_round_kr,
     exact_product,
     format_number_nb,
@@ -20,7 +20,7 @@ from config.money import (
     round_kr,
     to_decimal,
 )
-from config.months import format_month, month_label
+from core.months import format_month, month_label
 
 MODEL_FLAT, MODEL_KNEKKPUNKT, MODEL_PASIENTTILPASSET = "flat", "knekkpunkt", "pasienttilpasset"
 MODELS = (MODEL_FLAT, MODEL_KNEKKPUNKT, MODEL_PASIENTTILPASSET)

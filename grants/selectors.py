@@ -6,7 +6,7 @@ from datetime import date
 from django.db.models import Count, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
-from config.months import format_month
+from core.months import format_month
 from grants.models import EVER_GRANTED, PaymentLine, PaymentMonth, PaymentRun, RateSchedule
 from practices.models import Municipality
 from practices.selectors import municipalities_for

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from config.months import format_month, month_label, parse_month
-from config.progress import progress_of
+from core.months import format_month, month_label, parse_month
+from core.progress import progress_of
 from grants import exports, selectors
 from grants.models import PaymentLine, PaymentRun
 from grants.permissions import can_attest, can_authorise, can_recompute

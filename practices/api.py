@@ -13,7 +13,7 @@ from rest_framework.generics import RetrieveAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ERRORS, ApiMixin, ApiViewSet, MonthField, parse_error_message, responses
+from core.api import ERRORS, ApiMixin, ApiViewSet, MonthField, parse_error_message, responses
 from practices.forms import DoctorForm
 from practices.importing import ALL_COLUMNS, REQUIRED_COLUMNS
 from practices.models import Doctor, ImportJob, ListHolder, Municipality, Practice

@@ -6,6 +6,6 @@ class PracticesConfig(AppConfig):
     verbose_name = "Legekontor og lister"
 
     def ready(self):
-        from config import tokens
+        from core import tokens
 
         tokens.connect()  # API tokens end at logout, lock-out and deactivation (memberships and users live here)

@@ -3,7 +3,7 @@
 from datetime import date
 from pathlib import Path
 
-from config.months import add_months, format_month
+from core.months import add_months, format_month
 from practices.models import Municipality, Role
 from practices.services import user_upsert
 from practices.services.list_import import import_file

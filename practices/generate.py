@@ -25,7 +25,7 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
-from config.months import add_months, format_month
+from core.months import add_months, format_month
 from practices.importing import REQUIRED_COLUMNS
 
 COLUMNS = REQUIRED_COLUMNS + ("behovsindeks", "driftsform")

@@ -11,7 +11,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from config.progress import progress_of
+from core.progress import progress_of
 
 from .forms import ImportForm
 from .models import ImportJob

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from stdnum.no import orgnr as stdnum_orgnr
 
-from config.months import format_month
+from core.months import format_month
 
 REQUIRED_COLUMNS = (
     "kommunenummer",

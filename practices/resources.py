@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from django.db.models import Prefetch
 from import_export import fields, resources, widgets
 
-from config.months import format_month, parse_month
+from core.months import format_month, parse_month
 from practices.models import ListCount, ListHolder, PatientList
 
 

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from config.months import format_month
+from core.months import format_month
 
 from .forms import DoctorForm, PatientListForm, PracticeForm
 from .models import Role

@@ -3,7 +3,7 @@ from crispy_forms.layout import HTML, Column, Fieldset, Layout, Row, Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from config.months import format_month, parse_month
+from core.months import format_month, parse_month
 from grants.models import RateSchedule
 from practices.models import Municipality
 from practices.selectors import municipalities_for

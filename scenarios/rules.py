@@ -12,8 +12,8 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from config.money import exact_product, format_number_nb, format_rate
-from config.months import add_months, format_month
+from core.money import exact_product, format_number_nb, format_rate
+from core.months import add_months, format_month
 from grants import rules as ledger_rules
 from grants.eligibility import GRUNNTILSKUDD_MONTHS
 from grants.rules import GRUNNTILSKUDD_FLOOR, MODEL_FLAT, MODEL_KNEKKPUNKT, MODELS, Rate

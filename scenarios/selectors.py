@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Abs
 from django.shortcuts import get_object_or_404
 
-from config.months import add_months, format_month
+from core.months import add_months, format_month
 from practices.models import Municipality
 from practices.selectors import municipalities_for
 from scenarios.models import Scenario, ScenarioResultRow, ScenarioRun

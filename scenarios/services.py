@@ -19,9 +19,9 @@ from django.db.models import OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.celery import send, tasks_run_eagerly
-from config.months import format_month, month_label
-from config.progress import set_progress
+from core.months import format_month, month_label
+from core.progress import set_progress
+from core.tasks import send, tasks_run_eagerly
 from grants.models import PaymentLine
 from grants.services import ledger
 from practices.models import ListCount, Municipality, PatientList

@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from config.money import format_number_nb, format_rate
-from config.months import add_months, format_month
-from config.progress import progress_of
+from core.money import format_number_nb, format_rate
+from core.months import add_months, format_month
+from core.progress import progress_of
 from grants import exports
 from grants import rules as ledger_rules
 from practices.models import ListCount

@@ -84,6 +84,18 @@ def bergen(db):
 
 
 @pytest.fixture
+def trondheim(db):
+    from practices.models import Municipality
+
+    return Municipality.objects.get(kommunenummer="5001")
+
+
+@pytest.fixture
+def trondheim_admin(trondheim):
+    return factories.member(trondheim, "administrator", username="admin.trondheim")
+
+
+@pytest.fixture
 def administrator(oslo):
     return factories.member(oslo, "administrator", username="admin.oslo")
 

@@ -11,7 +11,8 @@ from django.forms.models import model_to_dict
 from django.urls import reverse
 
 from alis.models import SupervisionRequirement
-from config.reference_data import SHIPPED_REASON, ensure_reference_data
+from config.reference_data import ensure_reference_data
+from core.history import SHIPPED_REASON
 from grants.models import PaymentLine, PaymentMonth, PaymentRun, RateSchedule
 from grants.services import ledger
 from practices.models import ImportJob, ListCount

@@ -7,7 +7,7 @@ import pytest
 
 from alis import rules
 from alis.reference import SHIPPED_REQUIREMENTS
-from config.workflow import ADMINISTRATOR, CASEWORKER, SYSTEM, TransitionNotAllowed
+from core.workflow import ADMINISTRATOR, CASEWORKER, SYSTEM, TransitionNotAllowed
 
 D = Decimal
 TABLE = [rules.Requirement(valid_from=v, kind=k, hours=h, per=p, span_years=s, status=st)

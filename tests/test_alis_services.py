@@ -10,7 +10,7 @@ from django.utils import timezone
 from alis import selectors, services
 from alis.models import AlisAgreement, AlisEvent, SupervisionRequirement, SupervisionSession, SupervisorChange
 from alis.signals import agreement_payments_changed
-from config.workflow import TransitionNotAllowed
+from core.workflow import TransitionNotAllowed
 from grants.rules import prorated_line
 from tests import factories
 from tests.factories_alis import (

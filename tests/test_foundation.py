@@ -180,7 +180,7 @@ def test_demo_caseworker_logs_in_and_sees_the_norwegian_dashboard(page):
 
 
 def test_progress_shows_the_cache_only_while_a_run_runs():
-    from config.progress import progress_of, set_progress
+    from core.progress import progress_of, set_progress
 
     set_progress("import", 987654, 100)  # left by a run of a database since re-created with the same ids
     assert progress_of("import", 987654, "queued") == 0

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
-from config.workflow import TransitionNotAllowed
+from core.workflow import TransitionNotAllowed
 from grants import eligibility
 from grants.models import CaseEvent, CaseStatus, GrunntilskuddApplication, IntroductionAllotment, PaymentLine
 from grants.services import cases, ledger

@@ -9,7 +9,7 @@ from decimal import Decimal, Inexact
 
 import pytest
 
-from config.money import (
+from core.money import (
     divide_and_round_kr,
     exact_product,
     format_kr,
@@ -62,7 +62,7 @@ def amounts(lines: list[Line]) -> list[tuple[str, int | None, Decimal]]:
     return [(line.kind, line.quantity, line.amount) for line in lines]
 
 
-# --- config.money ----------------------------------------------------------------------------------------
+# --- core.money ----------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -14,23 +14,13 @@ from django.urls import reverse
 
 from grants.models import GrunntilskuddApplication, IntroduksjonsAvtale
 from practices import importing
-from practices.models import Doctor, ImportJob, Membership, Municipality, Practice
+from practices.models import Doctor, ImportJob, Membership, Practice
 from practices.services.list_import import STORED_WARNINGS, import_file
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 HEADER = ("kommunenummer;organisasjonsnummer;legekontor;hpr_nummer;lege_navn;listenummer;listetak;"
           "antall_pasienter;maaned")
-
-
-@pytest.fixture
-def trondheim(db):
-    return Municipality.objects.get(kommunenummer="5001")
-
-
-@pytest.fixture
-def trondheim_admin(trondheim):
-    return factories.member(trondheim, "administrator", username="admin.trondheim")
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 import pytest
 
-from config.workflow import Transition, TransitionNotAllowed, Workflow, four_eyes_reason
+from core.workflow import Transition, TransitionNotAllowed, Workflow, four_eyes_reason
 
 FLOW = Workflow(Transition("utkast", "submit", "innsendt", "administrator"),
                 Transition("innsendt", "approve", "innvilget", "caseworker", four_eyes=True))

@@ -3,7 +3,7 @@ without history), so that the first change of a row in the admin keeps the old v
 
 from django.db import migrations
 
-from config.reference_data import record_shipped_history
+from core.history import record_shipped_history
 
 
 def record(apps, schema_editor):

@@ -3,7 +3,7 @@ alis.rules.WORKFLOW, supervisor changes and supervision sessions. Each checks pe
 alis.permissions, validates with the pure rules, writes inside a transaction and records what happened (an
 AlisEvent for transitions, the model history for everything). The CSV import is in session_import.py.
 
-Errors: Forbidden (role, four-eyes: a 403 with the reason), TransitionNotAllowed (config.workflow: 409 in
+Errors: Forbidden (role, four-eyes: a 403 with the reason), TransitionNotAllowed (core.workflow: 409 in
 the API, a message in the browser), ChecksFailed and AlisError (400, with `errors` per field)."""
 
 from datetime import date, timedelta
@@ -18,21 +18,14 @@ from alis import permissions, rules
 from alis.models import AlisAgreement, AlisEvent, SupervisionSession, SupervisorChange
 from alis.selectors import agreement_facts, compliance_for, hours_on, requirements
 from alis.signals import agreement_payments_changed
-from config.months import add_months, first_of_month
-from config.workflow import SYSTEM, TransitionNotAllowed
+from core.months import add_months, first_of_month
+from core.workflow import SYSTEM, ServiceError, TransitionNotAllowed
 
 NOTICE_DAYS = 60
 
 
-class AlisError(Exception):
-    """A refused ALIS action with a Norwegian message; `errors` maps form fields to messages."""
-
-    status = 400
-
-    def __init__(self, message: str = "", *, errors: dict[str, str] | None = None, checks=None):
-        self.errors = dict(errors or {})
-        self.checks = checks
-        super().__init__(message or " ".join(self.errors.values()))
+class AlisError(ServiceError):
+    """A refused ALIS action (core.workflow.ServiceError); `errors` maps form fields to messages."""
 
 
 class Forbidden(AlisError):

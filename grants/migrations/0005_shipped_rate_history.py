@@ -3,7 +3,7 @@ that the first change of a rate in the admin keeps the old value."""
 
 from django.db import migrations
 
-from config.reference_data import record_shipped_history
+from core.history import record_shipped_history
 
 
 def record(apps, schema_editor):

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from config.months import add_months, first_of_month
-from config.workflow import ADMINISTRATOR, CASEWORKER, SYSTEM, Transition, Workflow, four_eyes_reason
+from core.months import add_months, first_of_month
+from core.workflow import ADMINISTRATOR, CASEWORKER, SYSTEM, ServiceError, Transition, Workflow, four_eyes_reason
 from grants import eligibility, rules
 from grants.models import (
     EVER_GRANTED,
@@ -40,14 +40,8 @@ ACTION_LABELS = {"submit": _("Send inn"), "approve": _("Innvilg"), "reject": _("
                  "appeal": _("Registrer klage"), "expire": _("Utløpt"), "terminate": _("Avslutt")}
 
 
-class CaseError(Exception):
-    """A refused case action; `status` is the HTTP status a caller should answer with."""
-
-    status = 400
-
-    def __init__(self, message: str, *, checks=None, field: str | None = None):
-        super().__init__(message)
-        self.checks, self.field = checks, field
+class CaseError(ServiceError):
+    """A refused case action (core.workflow.ServiceError)."""
 
 
 class Forbidden(CaseError):

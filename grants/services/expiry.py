@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 
-from config.months import add_months, first_of_month
+from core.months import add_months, first_of_month
 from grants import eligibility, rules
 from grants.models import CaseStatus, GrunntilskuddApplication, IntroduksjonsAvtale
 from grants.selectors import holdings_on

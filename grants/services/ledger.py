@@ -15,10 +15,10 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
-from config.celery import send
-from config.money import format_kr
-from config.months import add_months, format_month
-from config.progress import set_progress
+from core.money import format_kr
+from core.months import add_months, format_month
+from core.progress import set_progress
+from core.tasks import send
 from grants import rules
 from grants.eligibility import GRUNNTILSKUDD_MONTHS
 from grants.models import PaymentLine, PaymentMonth, PaymentRun, RateSchedule

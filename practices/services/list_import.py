@@ -17,9 +17,9 @@ from django.db.models import Max
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from config.celery import send, tasks_run_eagerly
-from config.months import format_month
-from config.progress import set_progress
+from core.months import format_month
+from core.progress import set_progress
+from core.tasks import send, tasks_run_eagerly
 from practices import importing
 from practices.importing import Context, FileRejected, ListRow, ParseResult, RowError
 from practices.models import (

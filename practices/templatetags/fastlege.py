@@ -6,8 +6,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from config import money
-from config.months import format_month, month_label
+from core import money
+from core.months import format_month, month_label
 
 register = template.Library()
 

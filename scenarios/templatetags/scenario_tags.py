@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django import template
 
-from config import money
+from core import money
 
 register = template.Library()
 

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from config.months import parse_month
+from core.months import parse_month
 from grants import exports
 from grants.selectors import export_order, lines_for
 from practices.models import Municipality

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from config.months import format_month, parse_month
+from core.months import format_month, parse_month
 from grants.services import ledger
 from practices.models import Municipality
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from config.months import format_month, parse_month
+from core.months import format_month, parse_month
 from practices.generate import DEFAULT_START, csv_bytes, generate, write_to_db
 from practices.models import Municipality
 

@@ -8,6 +8,19 @@ from dataclasses import dataclass
 ADMINISTRATOR, CASEWORKER, SYSTEM = "administrator", "caseworker", "system"
 
 
+class ServiceError(Exception):
+    """A refused action with a Norwegian message: `status` is the HTTP status the caller answers with (400, 403),
+    `field` or `errors` name the form fields, `checks` the eligibility checks that failed. The one error type
+    the views, the API (core.api.exception_handler) and the commands translate; the apps' errors subclass it."""
+
+    status = 400
+
+    def __init__(self, message: str = "", *, field: str | None = None, errors: dict[str, str] | None = None,
+                 checks=None):
+        self.field, self.errors, self.checks = field, dict(errors or {}), checks
+        super().__init__(message or " ".join(self.errors.values()))
+
+
 class TransitionNotAllowed(Exception):
     """The action is not allowed from the current status; `allowed` names the actions that are."""
 

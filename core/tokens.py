@@ -68,6 +68,6 @@ def connect():
     from django.contrib.auth.signals import user_logged_out
     from django.db.models.signals import post_save
 
-    user_logged_out.connect(on_logged_out, dispatch_uid="config.tokens.logged_out")
-    user_locked_out.connect(on_locked_out, dispatch_uid="config.tokens.locked_out")
-    post_save.connect(on_user_saved, sender=get_user_model(), dispatch_uid="config.tokens.user_saved")
+    user_logged_out.connect(on_logged_out, dispatch_uid="core.tokens.logged_out")
+    user_locked_out.connect(on_locked_out, dispatch_uid="core.tokens.locked_out")
+    post_save.connect(on_user_saved, sender=get_user_model(), dispatch_uid="core.tokens.user_saved")
