@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from alis import rules
+from core.months import effective_end
 from practices.models import Doctor, Municipality, Practice
 
 
@@ -105,7 +106,7 @@ class AlisAgreement(models.Model):
 
     @property
     def effective_end(self):
-        return rules.effective_end(self.end_date, self.terminated_on)
+        return effective_end(self.end_date, self.terminated_on)
 
     @property
     def ever_approved(self) -> bool:

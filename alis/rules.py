@@ -66,11 +66,6 @@ def default_end(start: date) -> date:
     return start + relativedelta(years=AGREEMENT_YEARS) - timedelta(days=1)
 
 
-def effective_end(end_date: date, terminated_on: date | None) -> date:
-    """The last day the agreement covers: the termination date, or the planned end (SPEC.md §5)."""
-    return min(end_date, terminated_on) if terminated_on else end_date
-
-
 # --- agreements -------------------------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 
 from alis import rules
 from alis.models import AlisAgreement, SupervisionRequirement, SupervisionSession, SupervisorChange
-from core.months import add_months, first_of_month
+from core.months import add_months, effective_end, first_of_month
 from practices.models import Role
 from practices.selectors import municipalities_for
 
@@ -163,7 +163,7 @@ def agreements_paying(municipality_ids: list[int], month: date) -> list[dict]:
         "avtalenummer")
     return [{"id": r["id"], "municipality_id": r["municipality_id"], "doctor_id": r["doctor_id"],
              "annual_payment": r["annual_payment"], "start": r["start_date"],
-             "end": rules.effective_end(r["end_date"], r["terminated_on"]), "avtalenummer": r["avtalenummer"]}
+             "end": effective_end(r["end_date"], r["terminated_on"]), "avtalenummer": r["avtalenummer"]}
             for r in rows]
 
 

@@ -2,12 +2,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from grants import views as grants_views
+from practices import views as practices_views
+
 from . import views
 from .forms import LoginForm
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("kommune/", views.switch_municipality, name="switch_municipality"),
+    path("", grants_views.dashboard, name="dashboard"),
+    path("kommune/", practices_views.switch_municipality, name="switch_municipality"),
     path("tilgjengelighet/", views.accessibility, name="accessibility"),
     path(
         "konto/logg-inn/",

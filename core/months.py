@@ -35,5 +35,10 @@ def add_months(month: date, count: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+def effective_end(end_date: date, terminated_on: date | None) -> date:
+    """The last day a case or agreement covers: its planned end, or the termination date if earlier."""
+    return min(end_date, terminated_on) if terminated_on else end_date
+
+
 def first_of_month(day: date) -> date:
     return day.replace(day=1)

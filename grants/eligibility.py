@@ -7,11 +7,13 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 from core.months import add_months, format_month
+from grants.rules import GRUNNTILSKUDD_FLOOR
 
 GRUNNTILSKUDD_FROM = date(2020, 5, 1)  # the action plan's first measures
 GRUNNTILSKUDD_MONTHS = 24
-LISTETAK_OVER = 500  # "listetak over 500" (the plan); Helfo writes "500 eller høyere" — docs/grants.md
-PATIENTS_UNDER = 500
+# "listetak over 500" (the plan; Helfo writes "500 eller høyere", docs/grants.md) and fewer than 500 patients:
+# the grunntilskudd floor of the rates, one constant
+LISTETAK_OVER = PATIENTS_UNDER = GRUNNTILSKUDD_FLOOR
 INTRODUKSJON_FROM = date(2022, 1, 1)
 
 

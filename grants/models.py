@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.months import effective_end
 from grants import rules
 from practices.models import Doctor, Municipality, PatientList, Practice
 
@@ -297,7 +298,7 @@ class IntroduksjonsAvtale(GrantCase):
 
     @property
     def effective_end(self):
-        return min(self.end_date, self.terminated_on) if self.terminated_on else self.end_date
+        return effective_end(self.end_date, self.terminated_on)
 
 
 class CaseEvent(models.Model):

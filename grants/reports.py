@@ -57,7 +57,7 @@ def report(municipality, first: date, last: date) -> list[dict]:
     active_i = _active(intro, lambda c: c.start_date.replace(day=1), lambda c: c.effective_end, months)
     alis = AlisAgreement.objects.filter(municipality=municipality, status__in=["godkjent", "fullfort", "avsluttet"])
     active_a = _active(alis, lambda a: a.start_date.replace(day=1),
-                       lambda a: min(a.end_date, a.terminated_on or date.max), months)
+                       lambda a: a.effective_end, months)
     hours = defaultdict(Decimal)
     for row in (SupervisionSession.objects.filter(agreement__municipality=municipality, date__gte=first,
                                                   date__lt=end).annotate(m=TruncMonth("date")).order_by()

@@ -41,6 +41,7 @@ BASIS_KINDS = (KIND_BASIS, KIND_BASIS_UNDER, KIND_BASIS_OVER)
 PRORATED_KINDS = (KIND_INTRODUKSJON, KIND_ALIS)
 
 GRUNNTILSKUDD_FLOOR = 500  # patients; the same in every rate row (SPEC §4)
+KNEKKPUNKT = 1000  # patients; the action plan's, in every knekkpunkt row (docs/rates.md)
 DAYS_PER_YEAR_DAILY = 365  # the old Helfo method divides by 365 in leap years too
 
 
@@ -107,14 +108,14 @@ def _d(year: int, month: int) -> date:
 # docs/rates.md (kept out of Rate so a snapshot from the database compares equal to these).
 SHIPPED_RATES: tuple[Rate, ...] = (
     Rate(_d(2020, 1), MODEL_FLAT, Decimal("499")),
-    Rate(_d(2020, 5), MODEL_KNEKKPUNKT, Decimal("577"), knekkpunkt=1000, rate_over=Decimal("499")),
-    Rate(_d(2021, 7), MODEL_KNEKKPUNKT, Decimal("642"), knekkpunkt=1000, rate_over=Decimal("526")),
-    Rate(_d(2022, 1), MODEL_KNEKKPUNKT, Decimal("653"), knekkpunkt=1000, rate_over=Decimal("526")),
+    Rate(_d(2020, 5), MODEL_KNEKKPUNKT, Decimal("577"), knekkpunkt=KNEKKPUNKT, rate_over=Decimal("499")),
+    Rate(_d(2021, 7), MODEL_KNEKKPUNKT, Decimal("642"), knekkpunkt=KNEKKPUNKT, rate_over=Decimal("526")),
+    Rate(_d(2022, 1), MODEL_KNEKKPUNKT, Decimal("653"), knekkpunkt=KNEKKPUNKT, rate_over=Decimal("526")),
     Rate(
         _d(2022, 7),
         MODEL_KNEKKPUNKT,
         Decimal("675"),
-        knekkpunkt=1000,
+        knekkpunkt=KNEKKPUNKT,
         rate_over=Decimal("544"),
         paid_up_to=2500,
     ),

@@ -215,6 +215,7 @@ def worklist(user, municipality) -> dict:
 
 def dashboard_figures(user, municipality) -> dict:
     """Charts and key figures of the dashboard (SPEC.md §11) in four queries, whatever the number of lists."""
+    from grants import rules
     from practices.models import ListCount
     from practices.selectors import list_table
 
@@ -245,7 +246,7 @@ def dashboard_figures(user, municipality) -> dict:
                                      "values": [str(per_kind.get(m, 0)) for m in months]}
                                     for kind, per_kind in sorted(payments.items())]},
             "sizes": {"labels": [str(b) for b in range(0, 2600, 100)],
-                      "values": [bins.get(b, 0) for b in range(0, 2600, 100)], "knekkpunkt": "1000"},
+                      "values": [bins.get(b, 0) for b in range(0, 2600, 100)], "knekkpunkt": str(rules.KNEKKPUNKT)},
         },
     }
 

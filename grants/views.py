@@ -17,7 +17,9 @@ from grants import exports, selectors
 from grants.models import PaymentLine, PaymentRun
 from grants.permissions import can_attest, can_authorise, can_recompute
 from grants.services import ledger
+from practices.models import Role
 from practices.permissions import require
+from practices.selectors import roles_by_municipality
 
 
 def _month(value: str):
@@ -248,3 +250,17 @@ def report(request):
         "municipality": municipality, "rows": rows, "totals": reports.totals(rows), "first": first, "last": last,
         "kinds": [(kind, labels[kind]) for kind in reports.KINDS],
     })
+
+
+@login_required
+def dashboard(request):
+    """The start page: my roles here, my worklist and the municipality's figures (SPEC.md §11)."""
+    roles = []
+    if request.municipality:
+        held = roles_by_municipality(request.user).get(request.municipality.pk, set())
+        roles = [label for value, label in Role.choices if value in held]
+    context = {"roles": roles}
+    if request.municipality:
+        context.update(selectors.worklist(request.user, request.municipality))
+        context.update(selectors.dashboard_figures(request.user, request.municipality))
+    return render(request, "dashboard.html", context)

@@ -5,12 +5,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from core.months import format_month
 
 from .forms import DoctorForm, PatientListForm, PracticeForm
+from .middleware import SESSION_KEY
 from .models import Role
 from .permissions import can_administer, can_edit_doctor, require
 from .selectors import (
@@ -163,3 +168,21 @@ def doctor_edit(request, pk):
     if _save(form, lambda obj: doctor_save(doctor=obj, user=request.user)):
         return redirect("practices:doctor_detail", pk=doctor.pk)
     return render(request, "practices/form.html", {"form": form, "title": _("Endre %(name)s") % {"name": doctor}})
+
+
+@login_required
+@require_POST
+def switch_municipality(request):
+    """Remember the chosen municipality; only one of the user's own can be chosen."""
+    chosen = request.POST.get("municipality", "")
+    for municipality in request.municipalities:
+        if str(municipality.pk) == chosen:
+            request.session[SESSION_KEY] = municipality.pk
+            break
+    target = request.POST.get("next", "")
+    # Only a path on this site; anything else (a view name, "x", a foreign host) goes to the dashboard. Not
+    # redirect(target): it would try `target` as a view name and fail with a 500 on text like "abc".
+    if not (target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                                        require_https=request.is_secure())):
+        target = reverse("dashboard")
+    return HttpResponseRedirect(target)

@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Abs
 from django.shortcuts import get_object_or_404
 
-from core.months import add_months, format_month
+from core.months import add_months, effective_end, format_month
 from practices.models import Municipality
 from practices.selectors import municipalities_for
 from scenarios.models import Scenario, ScenarioResultRow, ScenarioRun
@@ -87,7 +87,7 @@ def active_agreements(municipality_ids: list[int], months: list) -> dict:
     first, after = months[0], add_months(months[-1], 1)
 
     def per_month(rows):
-        spans = [(start, min(end, terminated) if terminated else end) for start, end, terminated in rows]
+        spans = [(start, effective_end(end, terminated)) for start, end, terminated in rows]
         return [sum(ledger_rules.days_covered(start=s, end=e, month=month) > 0 for s, e in spans)
                 for month in months]
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.months import add_months, first_of_month
+from core.months import add_months, effective_end, first_of_month
 from core.workflow import ADMINISTRATOR, CASEWORKER, SYSTEM, ServiceError, Transition, Workflow, four_eyes_reason
 from grants import eligibility, rules
 from grants.models import (
@@ -338,4 +338,4 @@ def introduksjon_paying(municipality_ids: list[int], month: date) -> list[dict]:
         "pk", "municipality_id", "doctor_id", "annual_contribution", "start_date", "end_date", "terminated_on")
     return [{"id": r["pk"], "municipality_id": r["municipality_id"], "doctor_id": r["doctor_id"],
              "annual": r["annual_contribution"], "start": r["start_date"],
-             "end": min(r["end_date"], r["terminated_on"]) if r["terminated_on"] else r["end_date"]} for r in rows]
+             "end": effective_end(r["end_date"], r["terminated_on"])} for r in rows]

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from core.months import add_months, first_of_month
 from grants import eligibility, rules
+from grants.eligibility import GRUNNTILSKUDD_MONTHS
 from grants.models import CaseStatus, GrunntilskuddApplication, IntroduksjonsAvtale
 from grants.selectors import holdings_on
 from grants.services.cases import transition
@@ -24,7 +25,7 @@ def expire_eligibility(*, today: date) -> dict:
     expired = {"grunntilskudd": 0, "introduksjonsavtaler": 0, "alis": 0, "varsler": 0}
     month = first_of_month(today)
     for case in GrunntilskuddApplication.objects.filter(status=CaseStatus.INNVILGET,
-                                                        avtale_fra__lt=add_months(month, -23)):
+                                                        avtale_fra__lt=add_months(month, 1 - GRUNNTILSKUDD_MONTHS)):
         last_day = eligibility.grunntilskudd_end(case.avtale_fra)
         transition(case, action="expire", reason=f"Siste måned var {last_day:%Y-%m}.")
         expired["grunntilskudd"] += 1
