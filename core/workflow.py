@@ -5,7 +5,7 @@ any change and record an event with who, when and why. Nothing here touches the 
 
 from dataclasses import dataclass
 
-ADMINISTRATOR, CASEWORKER, SYSTEM = "administrator", "caseworker", "system"
+ADMINISTRATOR, CASEWORKER, SYSTEM, SUPERUSER = "administrator", "caseworker", "system", "superuser"
 
 
 class ServiceError(Exception):
@@ -35,7 +35,7 @@ class Transition:
     source: str
     action: str
     target: str
-    role: str  # who may do it: administrator, caseworker or system (the daily job)
+    role: str  # who may do it: administrator, caseworker, system (the daily job) or superuser
     reason_required: bool = False
     four_eyes: bool = False  # not by the one who created or submitted the case
 

@@ -19,9 +19,11 @@ from core.money import format_kr
 from core.months import add_months, format_month
 from core.progress import set_progress
 from core.tasks import send
+from core.workflow import CASEWORKER, SUPERUSER, ServiceError, Transition, TransitionNotAllowed, Workflow
 from grants import rules
 from grants.eligibility import GRUNNTILSKUDD_MONTHS
 from grants.models import PaymentLine, PaymentMonth, PaymentRun, RateSchedule
+from grants.permissions import can_attest, can_authorise
 from practices.models import Driftsform, ListCount, ListHolder, Municipality, PatientList
 
 logger = logging.getLogger(__name__)
@@ -434,45 +436,56 @@ def recompute_all(*, month: date, trigger="nightly") -> list[PaymentRun]:
 # --- closing ----------------------------------------------------------------------------------------------
 
 
-class ClosingError(Exception):
+class ClosingError(ServiceError):
     """A refused attest/authorise/reopen; str() is the Norwegian reason."""
+
+
+M = PaymentMonth.Status
+# Closing a month is a case of its own: attestasjon, then anvisning by another caseworker; a superuser may reopen
+# a closed month with a reason (docs/payments.md). Who may act is grants.permissions; the table says when.
+MONTH_WORKFLOW = Workflow(
+    Transition(M.OPEN, "attest", M.ATTESTED, CASEWORKER),
+    Transition(M.ATTESTED, "authorise", M.CLOSED, CASEWORKER, four_eyes=True),
+    Transition(M.CLOSED, "reopen", M.OPEN, SUPERUSER, reason_required=True),
+)
+NOT_NOW = {"attest": "Måneden er allerede attestert eller lukket.",
+           "authorise": "Måneden må attesteres før den kan anvises.",
+           "reopen": "Bare lukkede måneder kan gjenåpnes."}
+
+
+def _close_step(payment_month: PaymentMonth, action: str, change_reason: str, **fields) -> PaymentMonth:
+    """Lock the month, check the table and write the step; the caller has checked who may act."""
+    with transaction.atomic():
+        locked = PaymentMonth.objects.select_for_update().get(pk=payment_month.pk)
+        try:
+            step = MONTH_WORKFLOW.transition_for(locked.status, action)
+        except TransitionNotAllowed:
+            raise ClosingError(NOT_NOW[action]) from None
+        if step.four_eyes and locked.attested_by_id == fields.get("authorised_by").pk:
+            raise ClosingError("Den som attesterte måneden, kan ikke også anvise den (to personer kreves).")
+        locked.status = step.target
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked._change_reason = change_reason
+        locked.save()
+    return locked
 
 
 def attest_month(*, payment_month: PaymentMonth, user) -> PaymentMonth:
     """Attestasjon: a caseworker has checked the month's lines (first of the two signatures)."""
-    from grants.permissions import can_attest
-
     allowed, reason = can_attest(user, payment_month)
     if not allowed:
         raise ClosingError(reason)
-    with transaction.atomic():
-        locked = PaymentMonth.objects.select_for_update().get(pk=payment_month.pk)
-        if locked.status != PaymentMonth.Status.OPEN:
-            raise ClosingError("Måneden er allerede attestert eller lukket.")
-        locked.status, locked.attested_by, locked.attested_at = PaymentMonth.Status.ATTESTED, user, timezone.now()
-        locked._change_reason = "Attestert"
-        locked.save()
-    return locked
+    return _close_step(payment_month, "attest", "Attestert", attested_by=user, attested_at=timezone.now())
 
 
 def authorise_month(*, payment_month: PaymentMonth, user) -> PaymentMonth:
     """Anvisning by a second caseworker: the month is approved for payout and its lines are frozen."""
-    from grants.permissions import can_authorise
-
     allowed, reason = can_authorise(user, payment_month)
     if not allowed:
         raise ClosingError(reason)
-    with transaction.atomic():
-        locked = PaymentMonth.objects.select_for_update().get(pk=payment_month.pk)
-        if locked.status != PaymentMonth.Status.ATTESTED:
-            raise ClosingError("Måneden må attesteres før den kan anvises.")
-        if locked.attested_by_id == user.pk:
-            raise ClosingError("Den som attesterte måneden, kan ikke også anvise den (to personer kreves).")
-        locked.status = PaymentMonth.Status.CLOSED
-        locked.authorised_by, locked.authorised_at = user, timezone.now()
-        locked._change_reason = "Anvist og lukket"
-        locked.save()
-    return locked
+    return _close_step(payment_month, "authorise", "Anvist og lukket", authorised_by=user,
+                       authorised_at=timezone.now())
 
 
 def reopen_month(*, payment_month: PaymentMonth, user, reason: str) -> PaymentMonth:
@@ -488,12 +501,5 @@ def reopen_month(*, payment_month: PaymentMonth, user, reason: str) -> PaymentMo
         raise ClosingError(f"Begrunnelsen er for lang: skriv høyst {room} tegn.")
     if "\x00" in reason:
         raise ClosingError("Begrunnelsen inneholder et ugyldig tegn (NUL). Fjern det og prøv igjen.")
-    with transaction.atomic():
-        locked = PaymentMonth.objects.select_for_update().get(pk=payment_month.pk)
-        if locked.status != PaymentMonth.Status.CLOSED:
-            raise ClosingError("Bare lukkede måneder kan gjenåpnes.")
-        locked.status = PaymentMonth.Status.OPEN
-        locked.attested_by = locked.attested_at = locked.authorised_by = locked.authorised_at = None
-        locked._change_reason = prefix + reason.strip()
-        locked.save()
-    return locked
+    return _close_step(payment_month, "reopen", prefix + reason.strip(), attested_by=None, attested_at=None,
+                       authorised_by=None, authorised_at=None)
