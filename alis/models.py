@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from alis import rules
+from core.cases import Case, CaseEventBase
 from core.months import effective_end
 from practices.models import Doctor, Municipality, Practice
 
@@ -32,7 +33,7 @@ class SessionKind(models.TextChoices):
     GRUPPE = rules.GRUPPE, _("Gruppe")
 
 
-class AlisAgreement(models.Model):
+class AlisAgreement(Case):
     """An agreement between a municipality, a practice, an ALIS doctor and a supervisor (SPEC.md §7).
 
     `supervisor` is the supervisor named in the agreement from its start; later changes are SupervisorChange
@@ -50,7 +51,6 @@ class AlisAgreement(models.Model):
                                    verbose_name=_("veileder ved start"))
     start_date = models.DateField(_("start"))
     end_date = models.DateField(_("planlagt slutt"))
-    terminated_on = models.DateField(_("avsluttet fra"), null=True, blank=True)
     position_percent = models.PositiveSmallIntegerField(
         _("stillingsprosent"), default=100, validators=[MinValueValidator(1), MaxValueValidator(100)])
     employment_form = models.CharField(_("tilknytning"), max_length=20, choices=EmploymentForm.choices,
@@ -62,20 +62,8 @@ class AlisAgreement(models.Model):
     state_grant_period_from = models.DateField(_("tilskuddsperiode fra"), null=True, blank=True)
     state_grant_period_to = models.DateField(_("tilskuddsperiode til"), null=True, blank=True)
     state_grant_reference = models.CharField(_("tilskuddsbrev (referanse)"), max_length=100, blank=True)
-    saksnummer = models.CharField(_("saksnummer (arkiv)"), max_length=50, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.UTKAST)
-    checks = models.JSONField(_("vilkår"), default=list, blank=True)  # [{"code", "ok", "message"}] at decision
     override_reason = models.TextField(_("begrunnelse for å godkjenne tross vilkår"), blank=True)
-    decision_reason = models.TextField(_("begrunnelse for vedtaket"), blank=True)
-    termination_reason = models.TextField(_("begrunnelse for avslutning"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+")
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -113,29 +101,16 @@ class AlisAgreement(models.Model):
         return self.status in rules.EVER_APPROVED
 
 
-class AlisEvent(models.Model):
+class AlisEvent(CaseEventBase):
     """One transition of an agreement: the timeline (who, when, why). `user` is empty for the daily job."""
 
     agreement = models.ForeignKey(AlisAgreement, on_delete=models.CASCADE, related_name="events")
-    action = models.CharField(max_length=20)
-    from_status = models.CharField(max_length=10, blank=True)
-    to_status = models.CharField(max_length=10)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                             related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
-    reason = models.TextField(blank=True)
 
-    class Meta:
-        ordering = ["at", "pk"]
+    LABELS = rules.EVENT_LABELS
+
+    class Meta(CaseEventBase.Meta):
         verbose_name = _("hendelse")
         verbose_name_plural = _("hendelser")
-
-    def __str__(self):
-        return f"{self.action}: {self.from_status} → {self.to_status}"
-
-    @property
-    def label(self) -> str:
-        return rules.EVENT_LABELS.get(self.action, self.action)
 
 
 class SupervisorChange(models.Model):

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.cases import Case, CaseEventBase
 from core.months import effective_end
 from grants import rules
 from practices.models import Doctor, Municipality, PatientList, Practice
@@ -198,28 +199,16 @@ class CaseStatus(models.TextChoices):
 EVER_GRANTED = (CaseStatus.INNVILGET, CaseStatus.UTLOPT, CaseStatus.AVSLUTTET)
 
 
-class GrantCase(models.Model):
-    """What grunntilskudd and introduksjonsavtaler share: status, who did what, the decision (*enkeltvedtak*)."""
+class GrantCase(Case):
+    """What grunntilskudd and introduksjonsavtaler share beyond core.cases.Case: the decision (*enkeltvedtak*),
+    its override and the appeal."""
 
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+",
                                      verbose_name=_("kommune"))
     status = models.CharField(_("status"), max_length=10, choices=CaseStatus.choices, default=CaseStatus.UTKAST)
-    saksnummer = models.CharField(_("saksnummer (arkiv)"), max_length=50, blank=True)
-    checks = models.JSONField(_("vilkår"), default=list, blank=True)  # [{"code", "ok", "message"}] at submission
     checked_on = models.DateField(_("vilkår vurdert"), null=True, blank=True)
     override_reason = models.TextField(_("begrunnelse for å innvilge tross vilkår"), blank=True)
-    decision_reason = models.TextField(_("begrunnelse for vedtaket"), blank=True)
     appeal_reason = models.TextField(_("klagens begrunnelse"), blank=True)
-    terminated_on = models.DateField(_("avsluttet fra"), null=True, blank=True)
-    termination_reason = models.TextField(_("begrunnelse for avslutning"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+")
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -301,30 +290,15 @@ class IntroduksjonsAvtale(GrantCase):
         return effective_end(self.end_date, self.terminated_on)
 
 
-class CaseEvent(models.Model):
-    """One transition of a case: the timeline (who, when, why), SPEC.md §6."""
+class CaseEvent(CaseEventBase):
+    """One transition of a grant case (SPEC.md §6)."""
 
     grunntilskudd = models.ForeignKey(GrunntilskuddApplication, on_delete=models.CASCADE, null=True, blank=True,
                                       related_name="events")
     introduksjon = models.ForeignKey(IntroduksjonsAvtale, on_delete=models.CASCADE, null=True, blank=True,
                                      related_name="events")
-    action = models.CharField(max_length=20)
-    from_status = models.CharField(max_length=10, blank=True)
-    to_status = models.CharField(max_length=10)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                             related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
-    reason = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["at", "pk"]
-
-    def __str__(self):
-        return f"{self.action}: {self.from_status} → {self.to_status}"
 
     LABELS = {"create": "Opprettet", "submit": "Sendt inn", "approve": "Innvilget", "reject": "Avslått",
               "appeal": "Klage registrert", "expire": "Utløpt", "terminate": "Avsluttet"}
 
-    @property
-    def label(self) -> str:
-        return self.LABELS.get(self.action, self.action)
+
