@@ -5,7 +5,7 @@ The same function guards the service, the view and the button, which shows the r
 from django.utils.translation import gettext as _
 
 from alis import rules
-from core.workflow import ADMINISTRATOR, SYSTEM, TransitionNotAllowed, four_eyes_reason
+from core.workflow import ADMINISTRATOR, CASEWORKER, TransitionNotAllowed, step_permission
 from practices.permissions import Result, can_administer, can_casework, can_view
 
 
@@ -34,18 +34,9 @@ def can_act(user, agreement, action: str) -> Result:
         label = rules.ACTION_LABELS.get(action, action)
         status = rules.STATUS_LABELS.get(agreement.status, agreement.status)
         return False, _("«%(action)s» er ikke mulig når avtalen er %(status)s.") % {"action": label, "status": status}
-    if step.role == SYSTEM:
-        return False, _("Dette gjøres av den daglige kjøringen etter avtalens slutt.")
-    check = can_administer if step.role == ADMINISTRATOR else can_casework
-    allowed, reason = check(user, agreement.municipality)
-    if not allowed:
-        return allowed, reason
-    if step.four_eyes:
-        reason = four_eyes_reason(user, created_by_id=agreement.created_by_id,
-                                  submitted_by_id=agreement.submitted_by_id)
-        if reason:
-            return False, reason
-    return True, ""
+    return step_permission(user, agreement, step, role_checks={ADMINISTRATOR: can_administer,
+                                                               CASEWORKER: can_casework},
+                           system_reason=_("Dette gjøres av den daglige kjøringen etter avtalens slutt."))
 
 
 def can_log_supervision(user, agreement) -> Result:

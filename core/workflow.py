@@ -58,6 +58,22 @@ class Workflow:
         return {t.source for t in self.transitions} | {t.target for t in self.transitions}
 
 
+def step_permission(user, case, step: Transition, *, role_checks: dict, system_reason: str) -> tuple[bool, str]:
+    """Who may take one step of a case: the step's role in the case's own municipality (`role_checks` maps a
+    role to the app's permission function) and, for a four-eyes step, not the one who created or submitted
+    it. The same answer for the button, the view and the API."""
+    if step.role == SYSTEM:
+        return False, system_reason
+    allowed, reason = role_checks[step.role](user, case.municipality)
+    if not allowed:
+        return allowed, reason
+    if step.four_eyes:
+        reason = four_eyes_reason(user, created_by_id=case.created_by_id, submitted_by_id=case.submitted_by_id)
+        if reason:
+            return False, reason
+    return True, ""
+
+
 def four_eyes_reason(user, *, created_by_id, submitted_by_id) -> str:
     """Empty when `user` may decide; otherwise why not (SPEC.md §6: neither created nor submitted it)."""
     if user.pk == created_by_id:

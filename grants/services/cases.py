@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.months import add_months, effective_end, first_of_month
-from core.workflow import ADMINISTRATOR, CASEWORKER, SYSTEM, ServiceError, Transition, Workflow, four_eyes_reason
+from core.workflow import ADMINISTRATOR, CASEWORKER, SYSTEM, ServiceError, Transition, Workflow, step_permission
 from grants import eligibility, rules
 from grants.models import (
     EVER_GRANTED,
@@ -204,17 +204,9 @@ def update_case(*, case, user, host_lists=None):
 
 def permission_for(case, transition: Transition, user) -> tuple[bool, str]:
     """Role and four-eyes for one transition — the same answer for the button, the view and the API."""
-    if transition.role == SYSTEM:
-        return False, "Dette gjøres av den daglige kjøringen."
-    check = can_administer if transition.role == ADMINISTRATOR else can_casework
-    allowed, reason = check(user, case.municipality)
-    if not allowed:
-        return allowed, reason
-    if transition.four_eyes:
-        reason = four_eyes_reason(user, created_by_id=case.created_by_id, submitted_by_id=case.submitted_by_id)
-        if reason:
-            return False, reason
-    return True, ""
+    return step_permission(user, case, transition, role_checks={ADMINISTRATOR: can_administer,
+                                                                CASEWORKER: can_casework},
+                           system_reason="Dette gjøres av den daglige kjøringen.")
 
 
 @transaction.atomic
