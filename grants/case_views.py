@@ -223,8 +223,9 @@ def allotment_create(request):
         messages.error(request, _("Tildelingen ble ikke lagret: ") + "; ".join(
             f"{form.fields[f].label if f in form.fields else ''} {' '.join(e)}" for f, e in form.errors.items()))
         return redirect("grants:introduksjon_index")
-    allotment = form.save(commit=False)
-    allotment.created_by = request.user
-    allotment.save()
+    try:
+        cases.record_allotment(allotment=form.save(commit=False), user=request.user)
+    except cases.Forbidden as error:
+        require((False, str(error)))
     messages.success(request, _("Tildelingen er registrert."))
     return redirect("grants:introduksjon_index")

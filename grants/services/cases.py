@@ -152,6 +152,19 @@ def _event(case, *, action, from_status, user, reason=""):
                              user=user, reason=reason)
 
 
+@transaction.atomic
+def record_allotment(*, allotment: IntroductionAllotment, user) -> IntroductionAllotment:
+    """Record Helsedirektoratet's allotment of introduksjonsavtaler: an administrator of its municipality."""
+    allowed, reason = can_administer(user, allotment.municipality)
+    if not allowed:
+        raise Forbidden(reason)
+    allotment.created_by = user
+    allotment.full_clean()
+    allotment._change_reason = "Registrert"
+    allotment.save()
+    return allotment
+
+
 def _check_belongs(case, host_lists) -> None:
     """Every object a case refers to lies in the case's own municipality (docs/grants.md, «Kommunen»)."""
     if isinstance(case, GrunntilskuddApplication):
