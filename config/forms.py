@@ -15,7 +15,7 @@ class LoginForm(AuthenticationForm):
 def axes_username(request, credentials=None):
     """The username django-axes records a failed login under, cut to its column (255 characters). Django's login
     form does not enforce the username's max_length (it is set after the field is built), so a longer name
-    reached django-axes' INSERT and the login page answered 500 (tests/test_fuzz.py). Otherwise as django-axes:
+    reached django-axes' INSERT and the login page answered 500 (tests/security/test_fuzz.py). Otherwise as django-axes:
     the credentials' username, else the request's."""
     if credentials:
         username = credentials.get("username")

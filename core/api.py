@@ -9,7 +9,7 @@ and services (STYLE.md), so the API answers exactly as the UI does:
 - a role that may not act → 403 {"detail": reason} (the reason the permission function gives);
 - a transition not allowed from the current status → 409 {"detail", "status", "allowed"};
 - invalid input → 400 with field messages ({"felt": ["melding"]}, plus "detail" for service refusals);
-- never a 500 for bad input (schemathesis checks this, tests/test_api_schemathesis.py);
+- never a 500 for bad input (schemathesis checks this, tests/security/test_api_schemathesis.py);
 - a body over DATA_UPLOAD_MAX_MEMORY_SIZE → 413 {"detail"} (Django's own answer would be an HTML 400).
 
 Tokens expire after API_TOKEN_TTL and end at logout, lock-out and deactivation (core/tokens.py). The schema and

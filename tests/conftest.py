@@ -1,11 +1,14 @@
 """Test infrastructure: real services when asked for, reference data after flushes, role fixtures.
 
-Tests marked `celery` get a real worker on Redis (PostgreSQL required, so the worker sees committed data),
-tests marked `browser` get Playwright on /usr/bin/chromium. Under REQUIRE_SERVICES=1 (CI) a missing
-service fails the test; without it the test is skipped with the reason."""
+Tests marked `celery` get a real worker on Redis (PostgreSQL required, so the worker sees committed data);
+tests marked `browser` live in tests/e2e/, whose conftest.py gives them Playwright on /usr/bin/chromium. Under
+REQUIRE_SERVICES=1 (CI) a missing service fails the test; without it the test is skipped with the reason.
+
+Tests are grouped by app (tests/core/, practices/, grants/, alis/, scenarios/), plus security/ (access and write
+matrices, fuzzing, faults) and e2e/ (the browser). Helpers shared by several modules are in tests/helpers.py,
+tests/matrix.py and the factories modules; a test module never imports another test module."""
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -21,7 +24,6 @@ from tests import factories
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API beside the ORM
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 WORKER_MEDIA = ARTIFACTS / "worker-media"
 
@@ -119,6 +121,20 @@ def auditor(oslo):
 def outsider(bergen):
     """An administrator of another municipality."""
     return factories.member(bergen, "administrator", username="admin.bergen")
+
+
+@pytest.fixture
+def fast_passwords(settings):
+    """Test users need no slow password hashing: `pytestmark = pytest.mark.usefixtures("fast_passwords")`."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(oslo, administrator, caseworker, caseworker2):
+    """One Oslo object of every kind a URL pattern takes (tests/matrix.py), for the access and write sweeps."""
+    from tests.matrix import make_world
+
+    return make_world(oslo, administrator)
 
 
 # --- Celery worker ----------------------------------------------------------------------------------------
@@ -219,54 +235,7 @@ def _celery_marker(request):
     app.conf.task_always_eager = saved
 
 
-# --- browser ----------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def browser_instance():
-    if not (Path(CHROMIUM).exists() and shutil.which(CHROMIUM)):
-        service_missing(f"Chromium is not installed at {CHROMIUM} (Debian package 'chromium')")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        service_missing("playwright is not installed")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser_instance, live_server, request):
-    context = browser_instance.new_context(locale="nb-NO", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.base_url = live_server.url
-    yield page
-    ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-last.png"), full_page=True)
-    except Exception:  # noqa: BLE001 - a screenshot is a by-product, never the failure
-        pass
-    context.close()
-
-
-@pytest.fixture(autouse=True)
-def _browser_marker(request):
-    if request.node.get_closest_marker("browser"):
-        request.getfixturevalue("browser_instance")
-
-
-def login(page, username, password=factories.PASSWORD):
-    page.goto(page.base_url + "/konto/logg-inn/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "logg-inn" not in url)
+# --- polling ----------------------------------------------------------------------------------------------
 
 
 def wait_until(predicate, *, timeout=30.0, interval=0.1):
@@ -278,13 +247,3 @@ def wait_until(predicate, *, timeout=30.0, interval=0.1):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout:.0f} s")
-
-
-def assert_accessible(page):
-    """axe-core (vendored) on the current page: no serious or critical WCAG 2.1 AA violations."""
-    page.add_script_tag(url="/static/vendor/axe/axe.min.js")
-    violations = page.evaluate(
-        "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',"
-        " 'best-practice']})).violations.filter(v => ['serious', 'critical'].includes(v.impact))"
-        ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '))")
-    assert violations == [], f"{page.url}: {violations}"

@@ -4,7 +4,6 @@ import datetime as dt
 from decimal import Decimal
 
 import factory
-import pytest
 
 from alis import rules
 from alis.models import AlisAgreement, AlisEvent, SupervisionSession
@@ -63,7 +62,3 @@ class SessionFactory(factory.django.DjangoModelFactory):
     created_by = factory.SelfAttribute("agreement.created_by")
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Test users need no slow password hashing (import this fixture into a test module to use it)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

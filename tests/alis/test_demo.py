@@ -10,9 +10,8 @@ from alis.selectors import compliance_for
 from practices import demo as practices_demo
 from practices.models import Municipality
 from tests import factories
-from tests.factories_alis import fast_passwords  # noqa: F401 - autouse fixture
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 
 
 def test_demo_agreements_in_every_state_and_idempotent():

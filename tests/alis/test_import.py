@@ -17,10 +17,9 @@ from tests.factories_alis import (
     SessionFactory,
     SpecialistFactory,
     approved,
-    fast_passwords,  # noqa: F401 - autouse fixture
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 D = Decimal
 HEADER = "kommunenummer;avtalenummer;dato;type;timer;veileder_hpr;notat"
 

@@ -18,10 +18,9 @@ from tests.factories_alis import (
     SessionFactory,
     SpecialistFactory,
     approved,
-    fast_passwords,  # noqa: F401 - autouse fixture
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 D = Decimal
 
 

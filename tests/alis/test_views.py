@@ -17,10 +17,9 @@ from tests.factories_alis import (
     SessionFactory,
     SpecialistFactory,
     approved,
-    fast_passwords,  # noqa: F401 - autouse fixture
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 D = Decimal
 
 
@@ -314,6 +313,7 @@ def test_the_agreements_list_needs_the_same_queries_for_3_and_30_agreements(clie
     make(27)
     with CaptureQueriesContext(connection) as many:
         response = client.get(reverse("alis:agreement_index"))
+    assert response.status_code == 200
     assert len(response.context["page"].object_list) == 30
     assert len(many) == len(few) <= 12
 
@@ -324,9 +324,9 @@ def test_agreements_list_query_budget(client, administrator, oslo, django_assert
         SessionFactory(agreement=approved(practice__municipality=oslo, start_date=start), date=start)
     client.force_login(administrator)
     with django_assert_max_num_queries(12):
-        client.get(reverse("alis:agreement_index"))
+        assert client.get(reverse("alis:agreement_index")).status_code == 200
     with django_assert_max_num_queries(12):
-        client.get(reverse("alis:overview"))
+        assert client.get(reverse("alis:overview")).status_code == 200
 
 
 def test_overview_shows_state_grant_income_and_the_requirement_table(client, auditor, oslo):

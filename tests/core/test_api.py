@@ -10,12 +10,7 @@ from rest_framework.test import APIClient
 
 from tests import factories
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 
 
 # --- login ------------------------------------------------------------------------------------------------
@@ -76,7 +71,7 @@ def test_session_login_works_and_writes_need_the_csrf_token(client, administrato
 
 
 def test_schema_is_openapi_3_with_every_endpoint_of_the_contract(client, auditor):
-    client.force_login(auditor)  # the schema needs a login (tests/test_tokens_and_caching.py)
+    client.force_login(auditor)  # the schema needs a login (tests/security/test_tokens_and_caching.py)
     response = client.get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     schema = response.json()

@@ -1,4 +1,5 @@
-"""Foundation: scope, roles, login throttling, language, commands, production settings, real services."""
+"""Foundation: scope, roles, login throttling, language, commands, production settings, real services. The demo
+login in a browser is tests/e2e/test_login.py."""
 
 import os
 import subprocess
@@ -12,7 +13,7 @@ from practices.models import Membership, Municipality
 from practices.permissions import can_administer, can_casework, can_view
 from practices.selectors import municipalities_for
 from tests import factories
-from tests.conftest import ROOT, assert_accessible, login
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.django_db
 
@@ -166,17 +167,6 @@ def test_a_task_round_trips_through_a_real_worker_on_redis(celery_worker):
 
     result = ping.delay({"hei": "verden"})
     assert result.get(timeout=30) == {"hei": "verden"}
-
-
-@pytest.mark.browser
-def test_demo_caseworker_logs_in_and_sees_the_norwegian_dashboard(page):
-    call_command("load_demo")
-    login(page, "ola.saksbehandler", "demo-fastlege-2020")
-    assert page.locator("h1").inner_text() == "Oversikt"
-    assert page.locator("html").get_attribute("lang") == "nb"
-    assert "0301 Oslo" in page.locator("#municipality-switch option[selected]").inner_text()
-    assert page.get_by_role("link", name="Oversikt").is_visible()
-    assert_accessible(page)
 
 
 def test_progress_shows_the_cache_only_while_a_run_runs():

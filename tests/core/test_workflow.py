@@ -22,3 +22,16 @@ def test_four_eyes():
     assert four_eyes_reason(User(), created_by_id=1, submitted_by_id=2) == ""
     assert "opprettet" in four_eyes_reason(User(), created_by_id=7, submitted_by_id=2)
     assert "sendte inn" in four_eyes_reason(User(), created_by_id=1, submitted_by_id=7)
+
+
+def test_a_payment_month_closes_by_its_table():
+    from grants.models import PaymentMonth
+    from grants.services.ledger import MONTH_WORKFLOW
+
+    M = PaymentMonth.Status
+    assert {(t.source, t.action, t.target, t.role, t.four_eyes, t.reason_required)
+            for t in MONTH_WORKFLOW.transitions} == {
+        (M.OPEN, "attest", M.ATTESTED, "caseworker", False, False),
+        (M.ATTESTED, "authorise", M.CLOSED, "caseworker", True, False),
+        (M.CLOSED, "reopen", M.OPEN, "superuser", False, True),
+    }

@@ -6,8 +6,8 @@ from django.test import Client
 from django.urls import reverse
 
 from practices.models import Practice
-from tests.conftest import assert_accessible, login
-from tests.test_access_matrix import kwargs_for, url_names, world  # noqa: F401 - `world` is a fixture
+from tests.e2e.conftest import assert_accessible, login
+from tests.matrix import kwargs_for, url_names
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +28,7 @@ def html_pages(user, objects) -> list[str]:
     return pages
 
 
-def test_every_page_has_no_serious_axe_violations(page, world, administrator):  # noqa: F811
+def test_every_page_has_no_serious_axe_violations(page, world, administrator):
     pages = html_pages(administrator, world)
     assert len(pages) >= 30, pages  # the sweep must not silently shrink
     login(page, administrator.username)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from alis.models import AlisAgreement, SupervisionSession
 from tests import factories
-from tests.conftest import assert_accessible, login
+from tests.e2e.conftest import assert_accessible, login
 from tests.factories_alis import SpecialistFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

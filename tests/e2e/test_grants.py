@@ -7,7 +7,7 @@ import pytest
 from grants.models import GrunntilskuddApplication
 from grants.services import cases
 from tests import factories
-from tests.conftest import assert_accessible, login
+from tests.e2e.conftest import assert_accessible, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 

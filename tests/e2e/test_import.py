@@ -4,10 +4,10 @@ import pytest
 
 from practices.models import ListCount
 from tests import factories
-from tests.conftest import assert_accessible, login
+from tests.e2e.conftest import assert_accessible, login
+from tests.helpers import LIST_HEADER as HEADER
 
 pytestmark = [pytest.mark.browser, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
-from tests.test_list_import import HEADER  # noqa: E402
 
 
 def big_file(bad=False) -> bytes:

@@ -17,9 +17,10 @@ from grants.models import PaymentRun
 from grants.services import cases
 from practices.models import ListCount
 from tests import factories
-from tests.conftest import ARTIFACTS, assert_accessible, login
+from tests.conftest import ARTIFACTS
+from tests.e2e.conftest import assert_accessible, login
 from tests.factories_alis import SpecialistFactory
-from tests.test_list_import import HEADER
+from tests.helpers import LIST_HEADER as HEADER
 
 pytestmark = [pytest.mark.browser, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 RUN_TIMEOUT = 60_000  # ms: an import or a payment run on the worker

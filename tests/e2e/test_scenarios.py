@@ -7,7 +7,8 @@ import pytest
 
 from scenarios.models import Scenario
 from tests import factories
-from tests.conftest import ARTIFACTS, assert_accessible, login
+from tests.conftest import ARTIFACTS
+from tests.e2e.conftest import assert_accessible, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 

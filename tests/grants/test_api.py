@@ -12,17 +12,12 @@ from grants.services import cases
 from practices.models import Doctor
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 
 
 @pytest.fixture(autouse=True)
 def today(monkeypatch):
     monkeypatch.setattr(cases, "today", lambda: date(2020, 7, 1))
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -344,5 +339,7 @@ def test_case_lists_use_a_constant_number_of_queries(api, users, oslo, django_as
         if n % 2:
             cases.transition(case, action="submit", user=users["administrator"])
     with django_assert_max_num_queries(6):
-        body = api(users["caseworker"]).get("/api/v1/grunntilskudd/").json()
+        response = api(users["caseworker"]).get("/api/v1/grunntilskudd/")
+    assert response.status_code == 200
+    body = response.json()
     assert body["count"] == 15

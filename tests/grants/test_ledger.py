@@ -5,7 +5,6 @@ import io
 import threading
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -17,9 +16,9 @@ from grants.services import ledger
 from practices.models import ListCount, Municipality
 from practices.services.list_import import import_file
 from tests import factories
+from tests.helpers import DATA
 
 pytestmark = pytest.mark.django_db
-DATA = Path(__file__).resolve().parent / "data"
 JUNE, APRIL = date(2020, 6, 1), date(2020, 4, 1)
 
 

@@ -38,6 +38,6 @@ def test_report_sums_months_and_exports(client, oslo, auditor, outsider):
 def test_report_query_count_does_not_grow_with_the_period(client, oslo, auditor, django_assert_max_num_queries):
     client.force_login(auditor)
     with django_assert_max_num_queries(20) as short:
-        client.get(reverse("grants:report"), {"fra": "2020-01", "til": "2020-03"})
+        assert client.get(reverse("grants:report"), {"fra": "2020-01", "til": "2020-03"}).status_code == 200
     with django_assert_max_num_queries(len(short.captured_queries)):
-        client.get(reverse("grants:report"), {"fra": "2020-01", "til": "2023-12"})
+        assert client.get(reverse("grants:report"), {"fra": "2020-01", "til": "2023-12"}).status_code == 200

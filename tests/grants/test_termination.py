@@ -12,18 +12,13 @@ from grants.models import CaseStatus, GrunntilskuddApplication, IntroductionAllo
 from grants.services import cases
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 S = CaseStatus
 
 
 @pytest.fixture(autouse=True)
 def today(monkeypatch):
     monkeypatch.setattr(cases, "today", lambda: date(2022, 3, 1))
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

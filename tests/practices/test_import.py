@@ -5,7 +5,6 @@ import subprocess
 import sys
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -14,11 +13,10 @@ from django.urls import reverse
 from practices.models import Doctor, ImportJob, ListCount, ListHolder, PatientList, Practice
 from practices.services.list_import import import_file
 from tests.conftest import ROOT, subprocess_env
+from tests.helpers import DATA
+from tests.helpers import LIST_HEADER as HEADER
 
 pytestmark = pytest.mark.django_db
-DATA = Path(__file__).resolve().parent / "data"
-HEADER = ("kommunenummer;organisasjonsnummer;legekontor;hpr_nummer;lege_navn;listenummer;listetak;"
-          "antall_pasienter;maaned")
 ROW = "0301;961793386;Åsen legesenter 1;1702636;Ragnhild Aasen;100;2000;{n};{m}"
 
 

@@ -3,7 +3,6 @@
 import dataclasses
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,8 @@ from practices.importing import (
     read_table,
 )
 from practices.reference import read_municipalities
+from tests.helpers import DATA
 
-DATA = Path(__file__).resolve().parent / "data"
 MUNICIPALITIES = {line["kommunenummer"]: line["navn"] for line in read_municipalities()}
 CONTEXT = Context(municipalities=frozenset(MUNICIPALITIES), renumbering=load_renumbering(), names=MUNICIPALITIES)
 

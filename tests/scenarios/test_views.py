@@ -14,6 +14,7 @@ from grants.models import CaseStatus, GrunntilskuddApplication
 from scenarios import services
 from scenarios.models import Scenario, ScenarioRun
 from tests import factories
+from tests.helpers import scenario_form_data as form_data
 
 pytestmark = pytest.mark.django_db
 JUNE = date(2020, 6, 1)
@@ -28,14 +29,6 @@ def lists(municipality, sizes=(800, 1500), month=JUNE):
 def make(user, municipalities, **fields) -> Scenario:
     fields = {"name": "Knekkpunkt 1 200", "period_from": JUNE, "period_to": JUNE, "knekkpunkt": 1200, **fields}
     return services.save_scenario(scenario=Scenario(**fields), municipalities=municipalities, user=user)
-
-
-def form_data(scope, **extra):
-    data = {"name": "Knekkpunkt 1 200", "description": "", "municipalities": [m.pk for m in scope],
-            "period_from": "2020-06", "period_to": "2020-06", "model": "", "knekkpunkt": "1200", "rate_under": "",
-            "rate_over": "", "paid_up_to": "", "grunntilskudd_floor": "500", "grunntilskudd_months": "24",
-            "introduksjon_percent": "100", "alis_percent": "100"}
-    return {**data, **extra}
 
 
 @pytest.mark.parametrize("role", ["administrator", "caseworker"])

@@ -34,7 +34,7 @@ from grants.services import cases, ledger
 from tests import factories
 from tests.factories_alis import SessionFactory, approved
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 MAX_EXAMPLES = 30
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 WRITES = {
@@ -46,11 +46,6 @@ WRITES = {
     ("POST", "/api/v1/payment-months/{kommunenummer}/{month}/recompute/"),
     ("POST", "/api/v1/payment-months/{kommunenummer}/{month}/attest/"),
 }
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

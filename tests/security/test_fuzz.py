@@ -3,7 +3,7 @@ URL paths and the query parameters of the pages. Values: long strings, control c
 RTL and combining text, digits that are not ASCII, formula starts, markup, random numbers, dates and months,
 random files in random encodings, and JSON of any shape.
 
-The forms and API writes are enumerated from the URL resolver (tests/test_access_matrix.py's `url_names`), so a
+The forms and API writes are enumerated from the URL resolver (tests/matrix.py's `url_names`), so a
 new view that reads a POST, or a new API write, fails `test_every_input_is_fuzzed` until it gets a strategy here.
 
 Bodies are either free (each field missing, valid or junk) or a valid body with one field replaced by junk or
@@ -47,15 +47,11 @@ from tests import factories
 from tests.factories_alis import (
     AgreementFactory,
     SpecialistFactory,
-    fast_passwords,  # noqa: F401 - autouse fixture
 )
-from tests.test_access_matrix import (
-    kwargs_for,
-    url_names,
-    world,  # noqa: F401 - fixture
-)
+from tests.matrix import kwargs_for, url_names
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]  # the oracle reads PostgreSQL's write counters
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres,  # the oracle reads PostgreSQL's write counters
+              pytest.mark.usefixtures("fast_passwords")]
 MAX_EXAMPLES = 25
 SETTINGS = {"deadline": None, "database": None, "derandomize": True, "phases": [Phase.explicit, Phase.generate],
             "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
@@ -148,8 +144,8 @@ def upload(columns, valid_row):
 
 
 @pytest.fixture
-def scene(world, oslo, bergen, administrator, caseworker, caseworker2, monkeypatch):  # noqa: F811
-    """tests/test_access_matrix.py's world (an Oslo practice, list, doctor, cases in draft, an approved ALIS
+def scene(world, oslo, bergen, administrator, caseworker, caseworker2, monkeypatch):
+    """The `world` of tests/matrix.py (an Oslo practice, list, doctor, cases in draft, an approved ALIS
     agreement with a session, import jobs, a computed month, a scenario) plus objects in the other states the
     forms act on: submitted cases (by caseworker2, so the caseworker may decide them), a free list, a draft
     agreement, a specialist, a Bergen practice and list (another municipality) and a superuser."""

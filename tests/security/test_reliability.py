@@ -15,7 +15,7 @@ from practices.models import ImportJob, ListCount, PatientList
 from practices.services import list_import
 from tests import factories
 from tests.conftest import service_missing, wait_until
-from tests.test_list_import import HEADER
+from tests.helpers import LIST_HEADER as HEADER
 
 PORT = 6391
 

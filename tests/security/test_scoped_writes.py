@@ -2,7 +2,7 @@
 
 Each test here reproduces a finding of the tester of another municipality: an import that took over Oslo's
 practice and renamed Oslo's doctor, a case edit that moved an Oslo draft into Trondheim, and warnings without
-a bound. The generated write matrix is tests/test_write_matrix.py."""
+a bound. The generated write matrix is tests/security/test_write_matrix.py."""
 
 import io
 import json

@@ -10,13 +10,13 @@ from django.test import Client
 from django.urls import reverse
 
 from practices.models import ImportJob
-from tests.test_access_matrix import kwargs_for, url_names, world  # noqa: F401 - `world` is a fixture
+from tests.conftest import ROOT
+from tests.matrix import kwargs_for, url_names
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_every_post_without_the_csrf_token_is_refused(world, administrator, caseworker):  # noqa: F811
+def test_every_post_without_the_csrf_token_is_refused(world, administrator, caseworker):
     """For each member role, every URL (pages and API) answers a POST without the token with 403 and changes
     nothing; the login form too. A URL that does not take POST answers 405 before CSRF is checked."""
     refused = 0
@@ -49,7 +49,7 @@ def test_htmx_sends_the_token_and_the_cookie_is_not_readable_by_scripts(client, 
     assert settings.CSRF_COOKIE_HTTPONLY and settings.SESSION_COOKIE_HTTPONLY
 
 
-def test_uploads_live_outside_the_static_root_and_are_handed_out_only_as_attachments(client, world,  # noqa: F811
+def test_uploads_live_outside_the_static_root_and_are_handed_out_only_as_attachments(client, world,
                                                                                    administrator, outsider):
     job: ImportJob = world["job"]
     stored = Path(job.file.path).resolve()

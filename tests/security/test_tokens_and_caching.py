@@ -15,13 +15,8 @@ from rest_framework.test import APIClient
 from grants.services import ledger
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 EXPIRED = "Ugyldig eller utløpt token. Hent et nytt med POST /api/v1/auth/token/."
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def token_client(token: Token) -> APIClient:

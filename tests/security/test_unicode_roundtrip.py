@@ -25,11 +25,10 @@ from tests import factories
 from tests.factories_alis import (
     SpecialistFactory,
     approved,
-    fast_passwords,  # noqa: F401 - autouse fixture
 )
-from tests.test_scenarios_views import form_data
+from tests.helpers import scenario_form_data as form_data
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 JUNE = date(2020, 6, 1)
 NAMES = {
     "emoji": "Legesenter 🏥 Øst 👩\u200d⚕️ og 👨‍👩‍👧‍👦",
