@@ -118,6 +118,25 @@ def auditor(oslo):
 
 
 @pytest.fixture
+def api():
+    """api(user) → a DRF test client authenticated as `user` (anonymous without one)."""
+    from rest_framework.test import APIClient
+
+    def as_user(user=None):
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+    return as_user
+
+
+@pytest.fixture
+def users(administrator, caseworker, caseworker2, auditor, outsider):
+    return {"administrator": administrator, "caseworker": caseworker, "caseworker2": caseworker2,
+            "auditor": auditor, "outsider": outsider}
+
+
+@pytest.fixture
 def outsider(bergen):
     """An administrator of another municipality."""
     return factories.member(bergen, "administrator", username="admin.bergen")

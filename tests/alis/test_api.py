@@ -5,7 +5,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from rest_framework.test import APIClient
 
 from alis.models import AlisAgreement, SupervisionSession
 from practices.models import Doctor
@@ -13,22 +12,6 @@ from tests import factories
 from tests.factories_alis import AgreementFactory, SessionFactory, SpecialistFactory, approved
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
-
-
-@pytest.fixture
-def api():
-    def as_user(user=None):
-        client = APIClient()
-        if user is not None:
-            client.force_authenticate(user)
-        return client
-    return as_user
-
-
-@pytest.fixture
-def users(administrator, caseworker, caseworker2, auditor, outsider):
-    return {"administrator": administrator, "caseworker": caseworker, "caseworker2": caseworker2,
-            "auditor": auditor, "outsider": outsider}
 
 
 @pytest.fixture

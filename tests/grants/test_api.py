@@ -5,7 +5,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from rest_framework.test import APIClient
 
 from grants.models import CaseStatus, GrunntilskuddApplication, IntroductionAllotment, IntroduksjonsAvtale
 from grants.services import cases
@@ -18,22 +17,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 @pytest.fixture(autouse=True)
 def today(monkeypatch):
     monkeypatch.setattr(cases, "today", lambda: date(2020, 7, 1))
-
-
-@pytest.fixture
-def api():
-    def as_user(user=None):
-        client = APIClient()
-        if user is not None:
-            client.force_authenticate(user)
-        return client
-    return as_user
-
-
-@pytest.fixture
-def users(administrator, caseworker, caseworker2, auditor, outsider):
-    return {"administrator": administrator, "caseworker": caseworker, "caseworker2": caseworker2,
-            "auditor": auditor, "outsider": outsider}
 
 
 @pytest.fixture

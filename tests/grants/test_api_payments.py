@@ -5,7 +5,6 @@ as strings, filters and bad months (400), scope, recompute 202 + run, and the tw
 from datetime import date
 
 import pytest
-from rest_framework.test import APIClient
 
 from grants import exports
 from grants.models import PaymentLine, PaymentMonth, PaymentRun
@@ -14,22 +13,6 @@ from tests import factories
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 JUNE = date(2020, 6, 1)
-
-
-@pytest.fixture
-def api():
-    def as_user(user=None):
-        client = APIClient()
-        if user is not None:
-            client.force_authenticate(user)
-        return client
-    return as_user
-
-
-@pytest.fixture
-def users(administrator, caseworker, caseworker2, auditor, outsider):
-    return {"administrator": administrator, "caseworker": caseworker, "caseworker2": caseworker2,
-            "auditor": auditor, "outsider": outsider}
 
 
 @pytest.fixture

@@ -4,28 +4,12 @@ the import's all-or-nothing with exact rad/kolonne, and the doctor rules shared 
 from datetime import date
 
 import pytest
-from rest_framework.test import APIClient
 
 from practices.models import Doctor, ImportJob, ListCount, PatientList
 from tests import factories
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 ROLES = ["administrator", "caseworker", "auditor", "outsider"]
-
-
-@pytest.fixture
-def api():
-    def as_user(user=None):
-        client = APIClient()
-        if user is not None:
-            client.force_authenticate(user)
-        return client
-    return as_user
-
-
-@pytest.fixture
-def users(administrator, caseworker, auditor, outsider):
-    return {"administrator": administrator, "caseworker": caseworker, "auditor": auditor, "outsider": outsider}
 
 
 @pytest.fixture
