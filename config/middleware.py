@@ -7,8 +7,8 @@ from django.utils.cache import patch_cache_control
 
 class RejectNulMiddleware:
     """A NUL character in the address never reaches a view: PostgreSQL refuses NUL in text, so a query with it
-    was a 500 (tests/security/test_fuzz.py). In a path parameter it names nothing (404); in a query parameter it is a bad
-    request (400). The API answers these itself, in JSON (core.api: ApiMixin.initial and the filters' forms);
+    was a 500 (tests/security/test_fuzz.py). In a path parameter it names nothing (404); in a query parameter it
+    is a bad request (400). The API answers these itself, in JSON (core.api: ApiMixin.initial and the filters' forms);
     form fields refuse NUL with a message of their own."""
 
     def __init__(self, get_response):
