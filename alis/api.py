@@ -1,4 +1,4 @@
-"""REST endpoints for ALIS agreements and supervision sessions (SPEC.md §7, §12).
+"""REST endpoints for ALIS agreements and supervision sessions (docs/alis.md, docs/api.md).
 
 Thin callers of alis.selectors (scope), alis.permissions and alis.services (agreement_create,
 agreement_transition, session_add); AlisError, Forbidden, ChecksFailed and TransitionNotAllowed become 400, 403,
@@ -111,7 +111,7 @@ class AgreementFilter(filters.FilterSet):
 class AgreementViewSet(TransitionMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                        ApiViewSet):
     """ALIS agreements of the user's municipalities; create (administrators) and submit/approve/reject/terminate
-    (no appeal: SPEC.md §7)."""
+    (no appeal: docs/alis.md)."""
 
     serializer_class = AgreementSerializer
     filterset_class = AgreementFilter

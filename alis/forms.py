@@ -29,7 +29,7 @@ class DoctorChoiceField(forms.ModelChoiceField):
 
 
 class HprField(forms.CharField):
-    """A doctor by HPR number (doctors are national, SPEC.md §3); cleans to the Doctor."""
+    """A doctor by HPR number (doctors are national, docs/architecture.md); cleans to the Doctor."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", 9)

@@ -1,4 +1,4 @@
-"""Parsing and validation of supervision-session imports (SPEC.md §7 with the rules of §9): CSV in, valid rows,
+"""Parsing and validation of supervision-session imports (docs/alis.md with the rules of §9): CSV in, valid rows,
 row errors and warnings out. Pure: no ORM. The service supplies a `Context` (the agreements the file names,
 doctors by HPR, the sessions already logged, where the user may import) and does the writing.
 
@@ -151,7 +151,7 @@ def _map_columns(header: list[str]) -> tuple[dict[str, int], list[RowError], lis
 
 
 def parse_session_file(data: bytes, context: Context) -> ParseResult:
-    """Parse and validate an uploaded file of supervision sessions (SPEC.md §7). Raises FileRejected for a
+    """Parse and validate an uploaded file of supervision sessions (docs/alis.md). Raises FileRejected for a
     whole-file problem. Every row is checked with the same rules as the form (alis.rules.session_errors);
     rows that are already logged exactly so count as unchanged, so a re-import writes nothing twice."""
     header, rows = read_table(data)

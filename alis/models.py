@@ -1,4 +1,4 @@
-"""ALIS agreements, their supervisors, supervision sessions and the dated requirement table (SPEC.md §7).
+"""ALIS agreements, their supervisors, supervision sessions and the dated requirement table (docs/alis.md).
 
 Fields, constraints and tiny properties only: the rules are in alis/rules.py, every write in alis/services.py."""
 
@@ -34,7 +34,7 @@ class SessionKind(models.TextChoices):
 
 
 class AlisAgreement(Case):
-    """An agreement between a municipality, a practice, an ALIS doctor and a supervisor (SPEC.md §7).
+    """An agreement between a municipality, a practice, an ALIS doctor and a supervisor (docs/alis.md).
 
     `supervisor` is the supervisor named in the agreement from its start; later changes are SupervisorChange
     rows. The state grant (*Nasjonal ALIS og veiledning*) is income for the municipality, never a payment line.
@@ -114,7 +114,7 @@ class AlisEvent(CaseEventBase):
 
 
 class SupervisorChange(models.Model):
-    """A new supervisor from a date; individual sessions from then on must be given by them (SPEC.md §7)."""
+    """A new supervisor from a date; individual sessions from then on must be given by them (docs/alis.md)."""
 
     agreement = models.ForeignKey(AlisAgreement, on_delete=models.CASCADE, related_name="supervisor_changes")
     supervisor = models.ForeignKey(Doctor, on_delete=models.PROTECT, related_name="+", verbose_name=_("ny veileder"))
@@ -180,7 +180,7 @@ class SupervisionSession(models.Model):
 class SupervisionRequirement(models.Model):
     """A dated row of required supervision, like rates: data, editable by superusers, with history.
 
-    Individual rows are hours per month; the group row is hours in total over `span_years` (SPEC.md §7)."""
+    Individual rows are hours per month; the group row is hours in total over `span_years` (docs/alis.md)."""
 
     class Per(models.TextChoices):
         MAANED = rules.PER_MAANED, _("per måned")

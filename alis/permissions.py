@@ -1,4 +1,4 @@
-"""Who may do what with an ALIS agreement, as (allowed, reason) (SPEC.md §10, STYLE.md "Hypha").
+"""Who may do what with an ALIS agreement, as (allowed, reason) (docs/architecture.md, STYLE.md "Hypha").
 
 The same function guards the service, the view and the button, which shows the reason when disabled."""
 

@@ -1,4 +1,4 @@
-"""The supervision requirement table shipped by the data migration (SPEC.md §7, docs/alis.md).
+"""The supervision requirement table shipped by the data migration (docs/alis.md, docs/alis.md).
 
 Used by the migration and by the test suite after transactional tests flush the database."""
 

@@ -1,4 +1,4 @@
-"""Pure rules of ALIS agreements (SPEC.md §7): the transition table, validation of agreements, supervisor
+"""Pure rules of ALIS agreements (docs/alis.md): the transition table, validation of agreements, supervisor
 changes and supervision sessions, and compliance (hours logged vs required). No ORM, no I/O: services and the
 CSV parser pass plain values in and get Norwegian messages back. docs/alis.md explains every rule in prose.
 """
@@ -14,12 +14,12 @@ from django.utils.translation import gettext_lazy as _
 from core.money import divide_and_round_kr, exact_product, format_number_nb
 from core.workflow import ADMINISTRATOR, CASEWORKER, SYSTEM, Transition, Workflow
 
-# --- statuses and the transition table (SPEC.md §3, §6, §7) ----------------------------------------------
+# --- statuses and the transition table (docs/alis.md, docs/grants.md) -------------------------------------
 
 UTKAST, INNSENDT, GODKJENT, AVSLATT, FULLFORT, AVSLUTTET = (
     "utkast", "innsendt", "godkjent", "avslatt", "fullfort", "avsluttet",
 )  # fmt: skip
-# An agreement that was ever approved pays and takes supervision for the days it covered (SPEC.md §5).
+# An agreement that was ever approved pays and takes supervision for the days it covered (docs/payments.md).
 EVER_APPROVED = (GODKJENT, FULLFORT, AVSLUTTET)
 
 WORKFLOW = Workflow(
@@ -27,7 +27,7 @@ WORKFLOW = Workflow(
     Transition(INNSENDT, "approve", GODKJENT, CASEWORKER, four_eyes=True),
     Transition(INNSENDT, "reject", AVSLATT, CASEWORKER, reason_required=True, four_eyes=True),
     Transition(GODKJENT, "complete", FULLFORT, SYSTEM),
-    # ending an agreement is a decision like approval: four-eyes (SPEC.md §10)
+    # ending an agreement is a decision like approval: four-eyes (docs/architecture.md)
     Transition(GODKJENT, "terminate", AVSLUTTET, CASEWORKER, reason_required=True, four_eyes=True),
 )
 ACTION_LABELS = {"create": _("Opprett"), "submit": _("Send inn"), "approve": _("Godkjenn"), "reject": _("Avslå"),
@@ -41,7 +41,7 @@ INDIVIDUELL, GRUPPE = "individuell", "gruppe"
 PER_MAANED, PER_TOTALT = "maaned", "totalt"
 BEKREFTET, ESTIMAT = "bekreftet", "estimat"
 
-AGREEMENT_YEARS = 5  # SPEC.md §7: default planned end = start + 5 years − 1 day
+AGREEMENT_YEARS = 5  # docs/alis.md: default planned end = start + 5 years − 1 day
 HOURS_MIN, HOURS_MAX, HOURS_STEP = Decimal("0.25"), Decimal("8"), Decimal("0.25")
 HOURS_PER_DAY_MAX = Decimal("8")  # per agreement and day, both kinds together
 NON_FIELD = "__all__"
@@ -49,7 +49,7 @@ _CENT = Decimal("0.01")
 
 
 def d(value: date) -> str:
-    """31.05.2020 (SPEC.md §11)."""
+    """31.05.2020 (docs/architecture.md)."""
     return value.strftime("%d.%m.%Y")
 
 
@@ -93,7 +93,7 @@ class Check:
 
 
 def doctor_checks(*, doctor: DoctorFacts, supervisor: DoctorFacts, start: date) -> list[Check]:
-    """The people of an agreement (SPEC.md §7): the ALIS is not a specialist in general practice on the start
+    """The people of an agreement (docs/alis.md): the ALIS is not a specialist in general practice on the start
     date; the supervisor is one, and is someone else."""
     if doctor.specialist_on(start):
         since = f" fra {d(doctor.specialist_since)}" if doctor.specialist_since else ""
@@ -122,7 +122,7 @@ def agreement_errors(*, start: date, end: date, position_percent: int, employmen
                      annual_payment: Decimal, doctor: DoctorFacts | None = None,
                      supervisor: DoctorFacts | None = None, state_grant_per_year: Decimal = Decimal(0),
                      state_grant_from: date | None = None, state_grant_to: date | None = None) -> dict[str, str]:
-    """{field: Norwegian message} for an agreement as registered (SPEC.md §7); {} when it is valid."""
+    """{field: Norwegian message} for an agreement as registered (docs/alis.md); {} when it is valid."""
     errors: dict[str, str] = {}
     if end <= start:
         errors["end_date"] = f"Planlagt slutt ({d(end)}) må være etter start ({d(start)})."
@@ -173,7 +173,7 @@ def termination_errors(*, on: date | None, reason: str, start: date, end_date: d
 
 
 def state_grant_by_year(*, per_year: Decimal, period_from: date | None, period_to: date | None) -> dict[int, Decimal]:
-    """The state grant (*Nasjonal ALIS og veiledning*) as income per calendar year (SPEC.md §7, docs/alis.md):
+    """The state grant (*Nasjonal ALIS og veiledning*) as income per calendar year (docs/alis.md, docs/alis.md):
     per year × the grant period's days in the year ÷ the year's days (365 or 366), rounded half-up to øre once
     per year. {} without an amount or a whole period. kr 100 000 from 2021-07-01 to 2026-06-30: 2021
     50 410,96 (184/365), 2022–2025 100 000,00, 2026 49 589,04 (181/365)."""
@@ -202,7 +202,7 @@ def supervisor_on(day: date, *, original_id: int, changes: Sequence[tuple[date, 
 def supervisor_change_errors(*, from_date: date, supervisor: DoctorFacts, doctor: DoctorFacts, status: str,
                              start: date, end: date, current_id: int, last_change: date | None,
                              sessions_after: int) -> dict[str, str]:
-    """A change of supervisor (SPEC.md §7): on a submitted or approved agreement, inside its period, after the
+    """A change of supervisor (docs/alis.md): on a submitted or approved agreement, inside its period, after the
     last recorded change, to another specialist, and not behind individual sessions already logged."""
     errors: dict[str, str] = {}
     if status not in (INNSENDT, GODKJENT):
@@ -231,7 +231,7 @@ def supervisor_change_errors(*, from_date: date, supervisor: DoctorFacts, doctor
 
 
 def hours_error(hours: Decimal) -> str | None:
-    """0.25–8 hours in quarter-hour steps (SPEC.md §7)."""
+    """0.25–8 hours in quarter-hour steps (docs/alis.md)."""
     if hours < HOURS_MIN or hours > HOURS_MAX:
         return f"Timer må være fra 0,25 til 8, ikke {h(hours)}."
     if hours % HOURS_STEP:
@@ -264,7 +264,7 @@ STATUS_LABELS = {UTKAST: "utkast", INNSENDT: "innsendt", GODKJENT: "godkjent", A
 def session_errors(*, agreement: AgreementFacts, day: date, kind: str, hours: Decimal,
                    supervisor_id: int | None, group_leader: str, today: date,
                    hours_same_day: Decimal = Decimal(0)) -> dict[str, str]:
-    """{field: Norwegian message} for one supervision session (SPEC.md §7); {} when it may be logged.
+    """{field: Norwegian message} for one supervision session (docs/alis.md); {} when it may be logged.
 
     `hours_same_day` is what the agreement already has on `day` (other sessions, and earlier rows of a file).
     Sessions are allowed on an agreement that was approved (godkjent, and later fullført or avsluttet) for
@@ -446,7 +446,7 @@ def _percent(part: Decimal, whole: Decimal) -> int:
 
 def compliance(*, start: date, end: date, today: date, requirements: Sequence[Requirement],
                sessions: Iterable[tuple[date, str, Decimal]], approved: bool = True) -> Compliance:
-    """Supervision logged vs required for one agreement (SPEC.md §7, docs/alis.md).
+    """Supervision logged vs required for one agreement (docs/alis.md, docs/alis.md).
 
     Individual: per agreement year (year 1 = start … start + 1 year − 1 day). Each agreement month (the 15th
     to the 14th for a start on the 15th) requires the monthly hours in force on its first day; the year's

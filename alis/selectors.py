@@ -1,4 +1,4 @@
-"""Reads for ALIS (SPEC.md §7, §10). Every queryset starts from `municipalities_for(user)`; the functions the
+"""Reads for ALIS (docs/alis.md). Every queryset starts from `municipalities_for(user)`; the functions the
 payments app and the daily job call take municipality ids (they run as the system)."""
 
 from collections import defaultdict
@@ -134,7 +134,7 @@ def state_grant_totals(agreements) -> dict:
     """Income from the state grant (Nasjonal ALIS og veiledning) per year of the agreements shown: {year: kr}.
 
     Only agreements ever approved count (godkjent, fullført, avsluttet: the table reaches the last two only from
-    godkjent), each prorated by the grant period's days in the year (rules.state_grant_by_year, SPEC.md §7)."""
+    godkjent), each prorated by the grant period's days in the year (rules.state_grant_by_year, docs/alis.md)."""
     totals: dict[int, Decimal] = defaultdict(Decimal)
     for a in agreements:
         if a.status not in rules.EVER_APPROVED:
@@ -151,7 +151,7 @@ def state_grant_totals(agreements) -> dict:
 
 def agreements_paying(municipality_ids: list[int], month: date) -> list[dict]:
     """Agreements that cover any day of `month` with an annual payment, whatever their status now, if they were
-    ever approved (SPEC.md §5): [{id, municipality_id, doctor_id, annual_payment, start, end, avtalenummer}],
+    ever approved (docs/payments.md): [{id, municipality_id, doctor_id, annual_payment, start, end, avtalenummer}],
     `end` the effective end (termination date or planned end). One query."""
     first = first_of_month(month)
     rows = AlisAgreement.objects.filter(

@@ -1,4 +1,4 @@
-"""Thin views for ALIS (SPEC.md §7, §11): agreements list and overview, the agreement page with its timeline,
+"""Thin views for ALIS (docs/alis.md): agreements list and overview, the agreement page with its timeline,
 decision, supervisor changes, supervision log and compliance bars, and the CSV import of sessions."""
 
 from django.conf import settings

@@ -1,4 +1,4 @@
-"""Section `import` of `make bench` (SPEC.md §13): the 60,000-row list import against its peers.
+"""Section `import` of `make bench` (docs/performance.md): the 60,000-row list import against its peers.
 
 Parent side: `run(bench)`. The functions named `step_*` run in a fresh process each (bench.step), so every
 figure's peak memory is that step's own.
@@ -279,7 +279,7 @@ def run(bench) -> dict:
         f"generate_data: wall time of the command (including start-up); {summary.strip()}; the database now "
         "holds this national data set for the later sections",
     ]
-    return {"title": f"Import of a {_n(rows)}-row file (SPEC.md §13)", "figures": figures, "notes": notes}
+    return {"title": f"Import of a {_n(rows)}-row file (docs/performance.md)", "figures": figures, "notes": notes}
 
 
 def _failure(bench, what: str, result: dict) -> Exception:

@@ -1,4 +1,4 @@
-"""Section `pages` of `make bench` (SPEC.md §11, §13): the main pages with national data.
+"""Section `pages` of `make bench` (docs/architecture.md, docs/performance.md): the main pages with national data.
 
 Parent side: `run(bench)`; the measuring runs in one fresh process (`step_pages`).
 
@@ -332,4 +332,4 @@ def run(bench) -> dict:
     for label, lines in result["profiles"].items():
         notes.append(f"{label} missed its target; cProfile of one request, top entries by own time:")
         notes.extend(f"    {line}" for line in lines)
-    return {"title": "Main pages with national data (SPEC.md §11, §13)", "figures": figures, "notes": notes}
+    return {"title": "Main pages with national data (docs/performance.md)", "figures": figures, "notes": notes}

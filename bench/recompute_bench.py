@@ -1,4 +1,4 @@
-"""Section `recompute` of `make bench` (SPEC.md §5, §8, §13): the ledger over the national data set.
+"""Section `recompute` of `make bench` (docs/performance.md): the ledger over the national data set.
 
 Parent side: `run(bench)`. The functions named `step_*` run in a fresh process each (bench.step).
 
@@ -484,4 +484,4 @@ def run(bench) -> dict:
                 "entries by own time:"
             )
             notes.extend(f"    {line}" for line in result["profile"])
-    return {"title": "Recompute of the ledger, national data (SPEC.md §5, §8, §13)", "figures": figures, "notes": notes}
+    return {"title": "Recompute of the ledger, national data (docs/performance.md)", "figures": figures, "notes": notes}

@@ -1,4 +1,4 @@
-"""`make bench`: the performance figures of SPEC.md §13, measured in one run on PostgreSQL.
+"""`make bench`: the performance figures of docs/performance.md, measured in one run on PostgreSQL.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/fastlege .venv/bin/python bench/run.py [--sections import_bench]
         [--strict]

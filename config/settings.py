@@ -1,4 +1,4 @@
-"""One settings module, driven by the environment (SPEC.md §1).
+"""One settings module, driven by the environment (docs/operations.md).
 
 `make run` sets DEBUG=1 and uses SQLite with eager Celery; CI and production set DATABASE_URL
 (PostgreSQL) and CELERY_BROKER_URL (Redis). Production-only hardening applies when DEBUG=0 and
@@ -145,7 +145,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-IMPORT_MAX_BYTES = 20 * 1024 * 1024  # SPEC.md §9: maximum upload 20 MB
+IMPORT_MAX_BYTES = 20 * 1024 * 1024  # docs/import.md: maximum upload 20 MB
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -210,7 +210,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"CaseStatusEnum": "grants.models.CaseStatus", "AlisStatusEnum": "alis.models.Status",
                             "PaymentMonthStatusEnum": "grants.models.PaymentMonth.Status"},
-    "DESCRIPTION": "REST-API for fastlegefinansiering (SPEC.md §12). Se docs/api.md.",
+    "DESCRIPTION": "REST-API for fastlegefinansiering. Se docs/api.md.",
 }
 
 # Security headers. CSP: no inline scripts anywhere; htmx's injected styles are switched off in base.html.
@@ -249,7 +249,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    # WARNING by default: management commands print only their own lines (SPEC.md §9 CLI output).
+    # WARNING by default: management commands print only their own lines (docs/import.md CLI output).
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

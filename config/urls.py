@@ -20,7 +20,7 @@ urlpatterns = [
     path("konto/logg-ut/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("api/", include("config.api")),  # REST API /api/v1/, schema and docs (SPEC.md §12)
+    path("api/", include("config.api")),  # REST API /api/v1/, schema and docs (docs/api.md)
     path("", include("practices.urls")),
     path("", include("grants.urls")),
     path("", include("alis.urls")),

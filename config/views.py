@@ -8,6 +8,6 @@ def accessibility(request):
 
 
 def permission_denied(request, exception=None):
-    """403 with the reason the permission function gave (SPEC.md §10: 'a clear message')."""
+    """403 with the reason the permission function gave (docs/architecture.md: 'a clear message')."""
     reason = str(exception) if exception and str(exception) else ""
     return render(request, "403.html", {"reason": reason}, status=403)

@@ -1,4 +1,4 @@
-"""The one place that rounds and formats money (STYLE.md "Money", SPEC.md §5 and §11).
+"""The one place that rounds and formats money (STYLE.md "Money", docs/payments.md and §11).
 
 Amounts are `Decimal` kroner, never float: a float has already lost øre before we see it, so every
 helper here refuses one with TypeError. Rounding is half-up (away from zero on a tie) to øre, the way
@@ -26,7 +26,7 @@ def to_decimal(value: int | Decimal, *, what: str = "beløp") -> Decimal:
 
 
 def round_kr(value: int | Decimal) -> Decimal:
-    """`value` rounded half-up to 2 places (øre); the only rounding of money in the project (SPEC §5).
+    """`value` rounded half-up to 2 places (øre); the only rounding of money in the project (docs/payments.md).
 
     Rounds the exact operand once (quantize does not round it to the context first), so pass the
     unrounded product/quotient. Never returns negative zero.
@@ -52,7 +52,7 @@ def exact_product(*factors: int | Decimal) -> Decimal:
 def divide_and_round_kr(numerator: int | Decimal, denominator: int | Decimal) -> Decimal:
     """round_kr(numerator / denominator) with the quotient carried to 60 significant digits.
 
-    The numerator must be the exact product (no rounding before this call: SPEC §5 "no intermediate
+    The numerator must be the exact product (no rounding before this call: docs/payments.md "no intermediate
     rounding"). The denominators we use (12, 365, 12 × days in month) give a terminating or short
     repeating expansion, so 60 digits can never turn a non-tie into a false .005 tie.
     """
@@ -80,7 +80,7 @@ def format_number_nb(value: int | Decimal, decimals: int = 0) -> str:
 
 
 def format_kr(value: int | Decimal) -> str:
-    """An amount as shown in the UI and statements: `"38\\xa0466,67 kr"` (SPEC §11 "1 234,50 kr")."""
+    """An amount as shown in the UI and statements: `"38\\xa0466,67 kr"` (docs/architecture.md "1 234,50 kr")."""
     return f"{format_number_nb(value, 2)} kr"
 
 

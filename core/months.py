@@ -1,4 +1,4 @@
-"""The one place that parses and formats months (a month is a date on the 1st, SPEC.md §3)."""
+"""The one place that parses and formats months (a month is a date on the 1st, docs/architecture.md)."""
 
 import re
 from datetime import date

@@ -75,7 +75,7 @@ def step_permission(user, case, step: Transition, *, role_checks: dict, system_r
 
 
 def four_eyes_reason(user, *, created_by_id, submitted_by_id) -> str:
-    """Empty when `user` may decide; otherwise why not (SPEC.md §6: neither created nor submitted it)."""
+    """Empty when `user` may decide; otherwise why not (docs/grants.md: neither created nor submitted it)."""
     if user.pk == created_by_id:
         return "Du opprettet saken. En annen saksbehandler må avgjøre den (fireøyneprinsippet)."
     if user.pk == submitted_by_id:

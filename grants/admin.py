@@ -25,7 +25,7 @@ class RateScheduleAdmin(SimpleHistoryAdmin):
 @admin.register(PaymentMonth)
 class PaymentMonthAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
     """View only: months are closed by attesting and authorising, and a superuser reopens one on its month
-    page (*Gjenåpne*, with a reason kept in the history), never here (SPEC.md §5)."""
+    page (*Gjenåpne*, with a reason kept in the history), never here (docs/payments.md)."""
 
     list_display = ["municipality", "month", "status", "attested_by", "authorised_by"]
     list_filter = ["status"]

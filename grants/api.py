@@ -1,4 +1,4 @@
-"""REST endpoints for grant cases and the payment ledger (SPEC.md §12).
+"""REST endpoints for grant cases and the payment ledger (docs/api.md).
 
 Thin callers of grants.selectors (scope), grants.services.cases (create_case, transition) and
 grants.services.ledger (start_recompute, attest_month, authorise_month); their exceptions become statuses in
@@ -195,7 +195,7 @@ class CaseViewSet(TransitionMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
     **transition_schemas(GrunntilskuddSerializer, CASES_TAG, ("submit", "approve", "reject", "terminate", "appeal")),
 )
 class GrunntilskuddViewSet(CaseViewSet):
-    """Søknader om grunntilskudd (SPEC.md §6). The applicant is the list's holder now, as in the browser."""
+    """Søknader om grunntilskudd (docs/grants.md). The applicant is the list's holder now, as in the browser."""
 
     model = GrunntilskuddApplication
     related = ["patient_list"]
@@ -228,7 +228,7 @@ class GrunntilskuddViewSet(CaseViewSet):
     **transition_schemas(IntroduksjonSerializer, CASES_TAG, ("submit", "approve", "reject", "terminate", "appeal")),
 )
 class IntroduksjonViewSet(CaseViewSet):
-    """Introduksjonsavtaler (SPEC.md §6). The introduksjonslege is found by HPR, or registered with its name."""
+    """Introduksjonsavtaler (docs/grants.md). The introduksjonslege is found by HPR, or registered with its name."""
 
     model = IntroduksjonsAvtale
     related = ["practice"]
@@ -268,7 +268,7 @@ class IntroduksjonViewSet(CaseViewSet):
 
 
 class PaymentLineSerializer(serializers.Serializer):
-    """One line with exactly the fields of the CSV export (SPEC.md §9); empty CSV cells are null here, and text
+    """One line with exactly the fields of the CSV export (docs/import.md); empty CSV cells are null here, and text
     is never prefixed with the CSV's formula guard."""
 
     kommunenummer = serializers.CharField(source="municipality.kommunenummer")
@@ -407,7 +407,7 @@ class RecomputeView(ApiMixin, APIView):
 
 
 class ClosingView(ApiMixin, APIView):
-    """Attest or authorise (two different caseworkers, SPEC.md §5). A refusal is 403 when it is about who
+    """Attest or authorise (two different caseworkers, docs/payments.md). A refusal is 403 when it is about who
     asks (the role, or the one who attested authorising too) and 409 when it is about the month's status."""
 
     service = None

@@ -1,4 +1,4 @@
-"""Thin views for grunntilskudd and introduksjonsavtaler: one set of views, two kinds of case (SPEC.md §6)."""
+"""Thin views for grunntilskudd and introduksjonsavtaler: one set of views, two kinds of case (docs/grants.md)."""
 
 from dataclasses import dataclass
 

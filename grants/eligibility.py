@@ -1,4 +1,4 @@
-"""Eligibility of grant applications (SPEC.md §6) as pure functions: every check with its outcome and a
+"""Eligibility of grant applications (docs/grants.md) as pure functions: every check with its outcome and a
 Norwegian explanation, so the caseworker sees why — and a failing check blocks approval unless overridden."""
 
 from dataclasses import asdict, dataclass
@@ -28,7 +28,7 @@ class Check:
 
 
 def format_date(value: date) -> str:
-    """31.05.2020 (SPEC.md §11), for messages."""
+    """31.05.2020 (docs/architecture.md), for messages."""
     return value.strftime("%d.%m.%Y")
 
 
@@ -54,7 +54,7 @@ def grunntilskudd_end(avtale_fra: date) -> date:
 
 def grunntilskudd_period(avtale_fra: date) -> tuple[date, date]:
     """The days the grant covers: from the 1st of its first covered month to the end of its 24th month. A
-    termination date must lie inside it (SPEC.md §6)."""
+    termination date must lie inside it (docs/grants.md)."""
     first, _ = grunntilskudd_coverage(avtale_fra)
     return first, grunntilskudd_end(avtale_fra)
 
@@ -118,7 +118,7 @@ def grunntilskudd_checks(*, on: date, applicant_id: int | None, holder_id: int |
 
 
 def introduksjon_latest_end(start: date, position_percent: int) -> date:
-    """start + floor(24 × 100 / position) months − 1 day (50 % → 4 years), SPEC.md §6."""
+    """start + floor(24 × 100 / position) months − 1 day (50 % → 4 years), docs/grants.md."""
     return start + relativedelta(months=(24 * 100) // position_percent) - timedelta(days=1)
 
 
@@ -126,9 +126,9 @@ def introduksjon_checks(*, start: date, end: date, position_percent: int, is_spe
                         doctor_id: int, practice_id: int, host_lists: list[tuple[str, int | None, int]],
                         granted: int, allotted: int, specialist_since: date | None = None) -> list[Check]:
     """`host_lists`: (listenummer, holder doctor id at start, practice id); `granted`: the municipality's other
-    agreements ever granted (also those ended early or expired: the allotment is a total, SPEC.md §6);
+    agreements ever granted (also those ended early or expired: the allotment is a total, docs/grants.md);
     `allotted`: the municipality's allotment in total. The doctor is a specialist from `specialist_since` (None:
-    always); "not a specialist" is judged on the start date, as for ALIS (SPEC.md §7)."""
+    always); "not a specialist" is judged on the start date, as for ALIS (docs/alis.md)."""
     checks = [Check("ikrafttredelse", start >= INTRODUKSJON_FROM,
                     "Start fra 1. januar 2022." if start >= INTRODUKSJON_FROM
                     else f"Start {_d(start)}: ordningen gjelder fra 1. januar 2022.")]

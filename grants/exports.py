@@ -1,4 +1,4 @@
-"""The ledger as files: the line export of SPEC.md §9 and the payout file, in CSV or XLSX (tablib)."""
+"""The ledger as files: the line export of docs/import.md and the payout file, in CSV or XLSX (tablib)."""
 
 import re
 
@@ -64,7 +64,7 @@ def payout_rows(totals, *, as_text: bool = True) -> list[list]:
 
 
 def to_csv(columns, rows) -> bytes:
-    """`;`-separated, UTF-8 with BOM, LF line ends (SPEC.md §9)."""
+    """`;`-separated, UTF-8 with BOM, LF line ends (docs/import.md)."""
     lines = [";".join(columns)]
     for row in rows:
         lines.append(";".join(_csv_cell(value) for value in row))

@@ -1,4 +1,4 @@
-"""Rate tables and the monthly payment ledger (SPEC.md §4, §5, §8). Grant cases come in their own issue."""
+"""Rate tables, the monthly payment ledger and the grant cases (docs/rates.md, docs/payments.md, docs/grants.md)."""
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -67,7 +67,7 @@ class RateSchedule(models.Model):
 
 
 class PaymentMonth(models.Model):
-    """A municipality's ledger for one month: open → attested → closed (authorised), SPEC.md §5."""
+    """A municipality's ledger for one month: open → attested → closed (authorised), docs/payments.md."""
 
     class Status(models.TextChoices):
         OPEN = "open", _("Åpen")
@@ -103,7 +103,7 @@ class PaymentMonth(models.Model):
 
 
 class PaymentLine(models.Model):
-    """One line of the ledger with its explanation (SPEC.md §5). Computed lines are replaced by every
+    """One line of the ledger with its explanation (docs/payments.md). Computed lines are replaced by every
     recompute of an open month; `korreksjon` lines are booked once and kept."""
 
     class Kind(models.TextChoices):
@@ -146,7 +146,7 @@ class PaymentLine(models.Model):
 
 
 class PaymentRun(models.Model):
-    """One recompute of a municipality-month: progress and outcome, polled by the browser (SPEC.md §8)."""
+    """One recompute of a municipality-month: progress and outcome, polled by the browser (docs/operations.md)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("I kø")
@@ -182,7 +182,7 @@ class PaymentRun(models.Model):
         return None
 
 
-# --- grant cases (SPEC.md §6) -------------------------------------------------------------------------------
+# --- grant cases (docs/grants.md) -------------------------------------------------------------------------------
 
 
 class CaseStatus(models.TextChoices):
@@ -195,7 +195,7 @@ class CaseStatus(models.TextChoices):
     AVSLUTTET = "avsluttet", _("Avsluttet")
 
 
-# A case that was ever granted pays the months it covered, whatever its status now (SPEC.md §5).
+# A case that was ever granted pays the months it covered, whatever its status now (docs/payments.md).
 EVER_GRANTED = (CaseStatus.INNVILGET, CaseStatus.UTLOPT, CaseStatus.AVSLUTTET)
 
 
@@ -224,7 +224,7 @@ class GrantCase(Case):
 
 class GrunntilskuddApplication(GrantCase):
     """A list with fewer than 500 patients paid as if it had 500, for the 24 months from the holder's
-    fastlegeavtale started (not before 2020-05), SPEC.md §6."""
+    fastlegeavtale started (not before 2020-05), docs/grants.md."""
 
     patient_list = models.ForeignKey(PatientList, on_delete=models.PROTECT, related_name="grunntilskudd",
                                      verbose_name=_("fastlegeliste"))
@@ -291,7 +291,7 @@ class IntroduksjonsAvtale(GrantCase):
 
 
 class CaseEvent(CaseEventBase):
-    """One transition of a grant case (SPEC.md §6)."""
+    """One transition of a grant case (docs/grants.md)."""
 
     grunntilskudd = models.ForeignKey(GrunntilskuddApplication, on_delete=models.CASCADE, null=True, blank=True,
                                       related_name="events")

@@ -1,4 +1,4 @@
-"""Who may recompute and close payment months (SPEC.md §10): functions returning (allowed, reason)."""
+"""Who may recompute and close payment months (docs/architecture.md): functions returning (allowed, reason)."""
 
 from django.utils.translation import gettext as _
 

@@ -1,4 +1,4 @@
-"""Reference data of the grants app: the rate rows of SPEC.md §4 and the Celery beat schedules (§8).
+"""Reference data of the grants app: the rate rows of docs/rates.md and the Celery beat schedules (§8).
 
 Used by the data migrations and by the test suite after transactional tests flush the database."""
 

@@ -1,4 +1,4 @@
-"""Pure money rules of the monthly payment ledger (SPEC.md §4, §5): no ORM, no I/O.
+"""Pure money rules of the monthly payment ledger (docs/rates.md, docs/payments.md): no ORM, no I/O.
 
 The ledger service snapshots `RateSchedule` rows into `Rate`, asks these functions for the lines of a
 list-month or an agreement-month, and writes what they return. Every amount is computed exactly and
@@ -40,14 +40,14 @@ KIND_GRUNNTILSKUDD, KIND_INTRODUKSJON, KIND_ALIS, KIND_KORREKSJON = (
 BASIS_KINDS = (KIND_BASIS, KIND_BASIS_UNDER, KIND_BASIS_OVER)
 PRORATED_KINDS = (KIND_INTRODUKSJON, KIND_ALIS)
 
-GRUNNTILSKUDD_FLOOR = 500  # patients; the same in every rate row (SPEC §4)
+GRUNNTILSKUDD_FLOOR = 500  # patients; the same in every rate row (docs/rates.md)
 KNEKKPUNKT = 1000  # patients; the action plan's, in every knekkpunkt row (docs/rates.md)
 DAYS_PER_YEAR_DAILY = 365  # the old Helfo method divides by 365 in leap years too
 
 
 @dataclass(frozen=True)
 class Rate:
-    """A plain snapshot of one `RateSchedule` row (SPEC §4).
+    """A plain snapshot of one `RateSchedule` row (docs/rates.md).
 
     `rate_under` is r_u: the under-knekkpunkt rate, and the only rate of a flat or pasienttilpasset
     row. Annual kroner per listeinnbygger, Decimal only.
@@ -87,7 +87,7 @@ class Rate:
 
 @dataclass(frozen=True)
 class Line:
-    """One computed payment line (SPEC §5) before the service adds list, payee and month.
+    """One computed payment line (docs/payments.md) before the service adds list, payee and month.
 
     `annual_rate` is the schedule's unweighted annual rate, or the annual contribution/payment of an
     introduksjonsavtale/ALIS agreement (the export's `sats`). `amount` is rounded to øre, once.
@@ -104,7 +104,7 @@ def _d(year: int, month: int) -> date:
     return date(year, month, 1)
 
 
-# SPEC §4, in order. The data migration ships these rows; sources are in SHIPPED_RATE_SOURCES and
+# docs/rates.md, in order. The data migration ships these rows; sources are in SHIPPED_RATE_SOURCES and
 # docs/rates.md (kept out of Rate so a snapshot from the database compares equal to these).
 SHIPPED_RATES: tuple[Rate, ...] = (
     Rate(_d(2020, 1), MODEL_FLAT, Decimal("499")),
@@ -168,7 +168,7 @@ def _period(rate: Rate, month: date) -> tuple[int, int, str]:
 
 
 def _per_patient_amount(rate: Rate, month: date, patients: int, annual: Decimal, weight: Decimal) -> Decimal:
-    """round(patients × annual × weight / 12) (or × days / 365), exact until one rounding (SPEC §5)."""
+    """round(patients × annual × weight / 12) (or × days / 365), exact until one rounding (docs/payments.md)."""
     multiplier, divisor, _ = _period(rate, month)
     return divide_and_round_kr(exact_product(patients, annual, weight, multiplier), divisor)
 
@@ -187,7 +187,7 @@ def _behovsindeks(behovsindeks: Decimal | None) -> Decimal | None:
 
 def rate_for_month(rates: Iterable[Rate], month: date) -> Rate:
     """The row in force on the 1st of `month` (latest `valid_from` <= that day); it applies to the whole
-    month (SPEC §4). A mid-month `month` is read as its month. ValueError when no row is in force."""
+    month (docs/rates.md). A mid-month `month` is read as its month. ValueError when no row is in force."""
     first = _first_of_month(month)
     in_force = [rate for rate in rates if rate.valid_from <= first]
     if not in_force:
@@ -199,7 +199,7 @@ def rate_for_month(rates: Iterable[Rate], month: date) -> Rate:
 
 
 def basis_lines(*, n: int, rate: Rate, month: date, behovsindeks: Decimal | None = None) -> list[Line]:
-    """The list's basistilskudd lines for one month (SPEC §5).
+    """The list's basistilskudd lines for one month (docs/payments.md).
 
     n is capped at `paid_up_to` when the row has one. Flat and pasienttilpasset rows give one `basis`
     line, round(n × r × w / 12), w = behovsindeks only for pasienttilpasset (1 when absent). A
@@ -265,7 +265,7 @@ def basis_lines(*, n: int, rate: Rate, month: date, behovsindeks: Decimal | None
 def grunntilskudd_floor_amount(*, rate: Rate, month: date) -> Decimal:
     """round(floor × r_u / 12), floor 500: what a list with grunntilskudd gets in basis + grunntilskudd together.
 
-    Unweighted also under pasienttilpasset: SPEC §5 has no w here, and Hdir (årsrapport 2023 kap. 5.4)
+    Unweighted also under pasienttilpasset: docs/payments.md has no w here, and Hdir (årsrapport 2023 kap. 5.4)
     names the national average rate as the basis for grunntilskudd (docs/rates.md).
     """
     return _per_patient_amount(rate, month, rate.grunntilskudd_floor, rate.rate_under, Decimal(1))
@@ -299,7 +299,7 @@ class AgreementGap:
 
 def grunntilskudd_agreement_gap(*, doctor_id: int | None, avtale_fra: date | None,
                                 holding: Holding | None) -> AgreementGap | None:
-    """Why a granted grunntilskudd pays nothing for this holding, or None when it may pay (SPEC §6).
+    """Why a granted grunntilskudd pays nothing for this holding, or None when it may pay (docs/grants.md).
 
     Helfo: "Grunntilskotet er knytt til ein fastlegeavtale": the case's doctor must hold the list under the
     agreement the case was granted for (the same `avtale_fra`; an unknown one on the holder matches) as
@@ -364,7 +364,7 @@ def grunntilskudd_line(
     month: date,
     basis: Sequence[Line],
 ) -> Line | None:
-    """The `grunntilskudd` line of a month a granted grunntilskudd covers (SPEC §5, §6), or None.
+    """The `grunntilskudd` line of a month a granted grunntilskudd covers (docs/payments.md, docs/grants.md), or None.
 
     Pays only while n < 500 and that month's listetak > 500: quantity 500 − n, amount
     round(500 × r_u / 12) − (the list's basis lines that month, as computed), if positive. Whether a
@@ -398,7 +398,7 @@ def grunntilskudd_reason_none(
     month: date | None = None,
     basis: Sequence[Line] = (),
 ) -> str | None:
-    """Why a month a grunntilskudd covers pays nothing (SPEC §6), e.g. "listen har 512 pasienter" or
+    """Why a month a grunntilskudd covers pays nothing (docs/grants.md), e.g. "listen har 512 pasienter" or
     "listetaket er 500 (må være over 500)"; None when it pays.
 
     Given `rate`, `month` and `basis` it also names the rare case where the conditions hold but the
@@ -425,7 +425,7 @@ def grunntilskudd_reason_none(
 
 
 def days_covered(*, start: date, end: date | None, month: date) -> int:
-    """Days of `month` from `start` to `end`, both inclusive; `end` None = open-ended (SPEC §5)."""
+    """Days of `month` from `start` to `end`, both inclusive; `end` None = open-ended (docs/payments.md)."""
     first = _first_of_month(month)
     last = first.replace(day=days_in_month(first))
     from_day = max(start, first)
@@ -434,7 +434,7 @@ def days_covered(*, start: date, end: date | None, month: date) -> int:
 
 
 def prorated_line(*, kind: str, annual: Decimal, start: date, end: date | None, month: date) -> Line | None:
-    """An `introduksjon` or `alis` line: round(annual × days covered / (12 × days in month)) (SPEC §5).
+    """An `introduksjon` or `alis` line: round(annual × days covered / (12 × days in month)) (docs/payments.md).
 
     None when the case covers no day of the month or the amount is zero.
     """
@@ -463,7 +463,7 @@ def prorated_line(*, kind: str, annual: Decimal, start: date, end: date | None, 
 
 
 def correction_amount(*, new: Decimal, closed: Decimal, booked: Decimal) -> Decimal:
-    """The `korreksjon` to book for a closed month: new − (closed + already booked) (SPEC §5)."""
+    """The `korreksjon` to book for a closed month: new − (closed + already booked) (docs/payments.md)."""
     return round_kr(to_decimal(new) - (to_decimal(closed) + to_decimal(booked)))
 
 
@@ -477,7 +477,7 @@ def month_lines(
     grunntilskudd_covers: bool,
 ) -> list[Line]:
     """A list's computed lines for a month: basis lines, then grunntilskudd when a grant covers the
-    month (SPEC §5). [] when the list has no count ("mangler listetall")."""
+    month (docs/payments.md). [] when the list has no count ("mangler listetall")."""
     if n is None:
         return []
     lines = basis_lines(n=n, rate=rate, month=month, behovsindeks=behovsindeks)

@@ -1,4 +1,4 @@
-"""Reads for the ledger; every queryset starts from the user's municipalities (SPEC.md §10)."""
+"""Reads for the ledger; every queryset starts from the user's municipalities (docs/architecture.md)."""
 
 from collections import defaultdict
 from datetime import date
@@ -32,7 +32,7 @@ def lines_for(*, municipalities, month: date | None = None) -> QuerySet[PaymentL
 
 
 def export_order(lines: QuerySet[PaymentLine]) -> QuerySet[PaymentLine]:
-    """kommunenummer, listenummer, hpr_nummer, type (SPEC.md §9); lines without a list first."""
+    """kommunenummer, listenummer, hpr_nummer, type (docs/import.md); lines without a list first."""
     return lines.order_by("municipality__kommunenummer", "patient_list__listenummer", "doctor__hpr_nummer", "kind",
                           "pk")
 
@@ -75,7 +75,7 @@ def rates() -> QuerySet[RateSchedule]:
 
 
 def cases_for(user, model) -> QuerySet:
-    """Grant cases of the user's municipalities (404 for any other, SPEC.md §10)."""
+    """Grant cases of the user's municipalities (404 for any other, docs/architecture.md)."""
     return model.objects.filter(municipality__in=municipalities_for(user))
 
 
@@ -214,7 +214,7 @@ def worklist(user, municipality) -> dict:
 
 
 def dashboard_figures(user, municipality) -> dict:
-    """Charts and key figures of the dashboard (SPEC.md §11) in four queries, whatever the number of lists."""
+    """Charts and key figures of the dashboard (docs/architecture.md) in four queries, whatever the number of lists."""
     from grants import rules
     from practices.models import ListCount
     from practices.selectors import list_table

@@ -1,4 +1,4 @@
-"""Recompute the months an import touched, once it has committed (SPEC.md §8)."""
+"""Recompute the months an import touched, once it has committed (docs/operations.md)."""
 
 from django.dispatch import receiver
 
@@ -23,7 +23,7 @@ def recompute_after_import(sender, months, **kwargs):
 
 
 def closed_months(keys) -> set:
-    """Which of {(kommunenummer, month)} are closed payment months (import warning, SPEC.md §9)."""
+    """Which of {(kommunenummer, month)} are closed payment months (import warning, docs/import.md)."""
     from grants.models import PaymentMonth
 
     rows = PaymentMonth.objects.filter(status=PaymentMonth.Status.CLOSED,
@@ -35,7 +35,7 @@ def closed_months(keys) -> set:
 
 @receiver(agreement_payments_changed)
 def recompute_after_alis_decision(sender, municipality_id, months, **kwargs):
-    """An ALIS approval or termination changed what an agreement pays: recompute those months (SPEC.md §8)."""
+    """An ALIS approval or termination changed what an agreement pays: recompute those months (docs/operations.md)."""
     from grants.services.ledger import start_recompute_many
 
     municipality = Municipality.objects.get(pk=municipality_id)

@@ -1,4 +1,4 @@
-"""Celery tasks: ids and plain values in, one service call, idempotent (SPEC.md §8)."""
+"""Celery tasks: ids and plain values in, one service call, idempotent (docs/operations.md)."""
 
 from datetime import date
 
@@ -41,7 +41,7 @@ def recompute_current_month() -> int:
 
 @shared_task(acks_late=True)
 def expire_eligibility_today() -> dict:
-    """Daily (django-celery-beat): SPEC.md §8."""
+    """Daily (django-celery-beat): docs/operations.md."""
     from grants.services.expiry import expire_eligibility
 
     return expire_eligibility(today=timezone.localdate())

@@ -1,4 +1,4 @@
-"""Thin views for the payment ledger (SPEC.md §11 "payments") and the rates page."""
+"""Thin views for the payment ledger (docs/architecture.md "payments") and the rates page."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -254,7 +254,7 @@ def report(request):
 
 @login_required
 def dashboard(request):
-    """The start page: my roles here, my worklist and the municipality's figures (SPEC.md §11)."""
+    """The start page: my roles here, my worklist and the municipality's figures (docs/architecture.md)."""
     roles = []
     if request.municipality:
         held = roles_by_municipality(request.user).get(request.municipality.pk, set())

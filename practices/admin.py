@@ -77,7 +77,7 @@ class ImportJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["kind", "status", "source"]
 
 
-# Memberships are edited on the user page, where superusers manage users (SPEC.md §10).
+# Memberships are edited on the user page, where superusers manage users (docs/architecture.md).
 admin.site.unregister(User)
 
 

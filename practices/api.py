@@ -1,4 +1,4 @@
-"""REST endpoints for municipalities, practices, doctors, lists and list counts (SPEC.md §12).
+"""REST endpoints for municipalities, practices, doctors, lists and list counts (docs/api.md).
 
 Thin callers: querysets start from practices.selectors, permissions are the functions of practices.permissions,
 doctor writes go through DoctorForm + doctor_save (as in the browser) and list counts through the one import
@@ -48,7 +48,7 @@ def field_error(field: str, message: str) -> serializers.ValidationError:
 
 def municipality_to_act_in(user, kommunenummer: str, check) -> Municipality:
     """The municipality a new object is created in: an unknown number is a 400; a municipality where `check`
-    (a permission function) says no is a 403 with its reason (municipalities are public, SPEC.md §10)."""
+    (a permission function) says no is a 403 with its reason (municipalities are public, docs/architecture.md)."""
     municipality = Municipality.objects.filter(kommunenummer=kommunenummer).first()
     if municipality is None:
         raise field_error("kommunenummer", _("Ukjent kommunenummer %(knr)s. Bruk dagens nummer (2024).")
@@ -69,7 +69,7 @@ class MunicipalitySerializer(serializers.ModelSerializer):
 @extend_schema_view(list=extend_schema(tags=[TAG], responses=responses({200: MunicipalitySerializer(many=True)})),
                     retrieve=extend_schema(tags=[TAG], responses=responses({200: MunicipalitySerializer})))
 class MunicipalityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
-    """Every municipality (2024 numbers); public to any logged-in user (SPEC.md §10)."""
+    """Every municipality (2024 numbers); public to any logged-in user (docs/architecture.md)."""
 
     queryset = Municipality.objects.order_by("kommunenummer")
     serializer_class = MunicipalitySerializer
@@ -266,7 +266,7 @@ _CELL = {"oneOf": [{"type": "string", "maxLength": 1000}, {"type": "number"}], "
 ROWS_SCHEMA = {
     "type": "array",
     "minItems": 1,
-    "description": "Rader med kolonnene i CSV-importen (SPEC.md §9). Rad i feilmeldinger = indeks + 2.",
+    "description": "Rader med kolonnene i CSV-importen (docs/import.md). Rad i feilmeldinger = indeks + 2.",
     "items": {"type": "object", "required": list(REQUIRED_COLUMNS),
               "properties": {column: _CELL for column in ALL_COLUMNS}},
 }

@@ -43,7 +43,7 @@ DEMO_FILE = Path(__file__).resolve().parent / "data" / "demo_lister.csv"
 
 
 def demo_list_csv(first=date(2020, 1, 1), months=30) -> bytes:
-    """The 16 sample lists (practices/data/demo_lister.csv, SPEC's sample file) over `months` months from
+    """The 16 sample lists (practices/data/demo_lister.csv, the project's sample file) over `months` months from
     `first`: each list drifts deterministically from its first sample count, so charts have a shape."""
     lines = DEMO_FILE.read_text(encoding="utf-8").splitlines()
     header, rows = lines[0], [line.split(";") for line in lines[1:]]

@@ -1,12 +1,12 @@
-"""A realistic, reproducible national data set of lists and monthly counts (SPEC.md §13).
+"""A realistic, reproducible national data set of lists and monthly counts (docs/performance.md).
 
 `generate()` is pure (no ORM): municipalities in, practices, doctors and one row per list and month out,
-exactly the rows an integration would send as an import file (SPEC.md §9). `csv_bytes()` writes them as
+exactly the rows an integration would send as an import file (docs/import.md). `csv_bytes()` writes them as
 such a file; `write_to_db()` writes the same data with bulk operations, giving what the product import of
 that file would give (holders only where the holder or driftsform changes, the list's listetak from its
 latest month). The same seed gives the same data, byte for byte.
 
-Shape (targets of SPEC.md §13): lists spread over municipalities by population-like weights (Oslo, Bergen,
+Shape (targets of docs/performance.md): lists spread over municipalities by population-like weights (Oslo, Bergen,
 Trondheim big, many small ones with one or two lists); list sizes with mean ≈ 1 050 and sd ≈ 350, so ~5 %
 under 500, a thin tail over 2 500 and ~4 % of lists over their listetak; listetak mostly 1 000–2 500 with
 some 500/600; ~10 % fastlønnet; ~3 % of lists change holder at some month; ~3 % are ubesatt for some
@@ -30,7 +30,7 @@ from practices.importing import REQUIRED_COLUMNS
 
 COLUMNS = REQUIRED_COLUMNS + ("behovsindeks", "driftsform")
 DEFAULT_START = date(2022, 1, 1)
-BEHOVSINDEKS_FROM = date(2023, 5, 1)  # the pasienttilpasset model (SPEC.md §4)
+BEHOVSINDEKS_FROM = date(2023, 5, 1)  # the pasienttilpasset model (docs/rates.md)
 BATCH = 5000
 
 # Approximate 2024 populations (SSB) of the largest municipalities; the others get a log-normal draw.
@@ -63,7 +63,7 @@ PLACES = (
 )  # fmt: skip
 KINDS = ("legesenter", "legekontor", "helsehus", "legegruppe")
 
-# Shares of lists (SPEC.md §13 and the brief of `generate_data`).
+# Shares of lists (docs/performance.md and the brief of `generate_data`).
 P_FASTLONNET = 0.10
 P_HOLDER_CHANGE = 0.03
 P_UBESATT = 0.03
@@ -104,7 +104,7 @@ class NationalData:
 
 def orgnr_check_digit(body: str) -> str | None:
     """The mod-11 check digit of an 8-digit body (weights 3,2,7,6,5,4,3,2), None where remainder 1 makes
-    every number with this body invalid (SPEC.md §3)."""
+    every number with this body invalid (docs/architecture.md)."""
     check = (11 - sum(w * int(d) for w, d in zip((3, 2, 7, 6, 5, 4, 3, 2), body, strict=True)) % 11) % 11
     return None if check == 10 else str(check)
 
@@ -282,7 +282,7 @@ def _list_rows(rng, numbers, doctors, knr, orgnr, practice_name, listenummer, mo
 
 
 def csv_bytes(rows: Iterable[Row]) -> bytes:
-    """The import file of SPEC.md §9: `;`, UTF-8 without BOM, LF, months as 2022-01, behovsindeks with `.`."""
+    """The import file of docs/import.md: `;`, UTF-8 without BOM, LF, months as 2022-01, behovsindeks with `.`."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\n")
     writer.writerow(COLUMNS)
@@ -383,7 +383,7 @@ def write_to_db(data: NationalData, *, batch_size: int = BATCH, reason: str = "g
             key = (row.kommunenummer, row.listenummer)
             list_id = list_ids[key]
             current = (row.hpr_nummer, row.driftsform)
-            if previous.get(key) != current:  # a new holder row only on a change (SPEC.md §9)
+            if previous.get(key) != current:  # a new holder row only on a change (docs/import.md)
                 previous[key] = current
                 holders.append(
                     ListHolder(

@@ -1,4 +1,4 @@
-"""Upload → preview → confirm → progress → log (SPEC.md §9)."""
+"""Upload → preview → confirm → progress → log (docs/import.md)."""
 
 from pathlib import PurePath
 

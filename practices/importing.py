@@ -1,4 +1,4 @@
-"""Parsing and validation of list-data imports (SPEC.md §9): CSV files and API records in, validated rows,
+"""Parsing and validation of list-data imports (docs/import.md): CSV files and API records in, validated rows,
 row errors and warnings out. Pure: no ORM, no Django settings; the service layer supplies a `Context`
 (today's municipalities, old numbers, the user's scope) and does the writing.
 
@@ -613,7 +613,7 @@ def _validate(
         found.append((numbers[i], order[column] + 1 if column else 1000, RowError(numbers[i], column, message)))
         bad[i] = 1
 
-    # ubesatt lists have no doctor; every other list has one (SPEC.md §9)
+    # ubesatt lists have no doctor; every other list has one (docs/import.md)
     driftsform, hpr, navn, fra = (values[name] for name in ("driftsform", "hpr_nummer", "lege_navn", "avtale_fra"))
     if "ubesatt" in driftsform or "" in hpr or "" in navn:
         empty_hpr, empty_navn = _empty("hpr_nummer")[1], _empty("lege_navn")[1]
@@ -694,7 +694,7 @@ def _map_columns(names: list[str], header_row: int) -> tuple[dict[str, int], lis
 
 
 def parse_list_file(data: bytes, context: Context) -> ParseResult:
-    """Parse and validate an uploaded CSV file (SPEC.md §9). Raises FileRejected for a whole-file problem;
+    """Parse and validate an uploaded CSV file (docs/import.md). Raises FileRejected for a whole-file problem;
     missing or repeated columns are errors on the header row and stop the validation of data rows."""
     header_row, header, rows, delimiter = _read(data)
     columns, errors, warnings = _map_columns(header, header_row)

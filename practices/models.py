@@ -1,4 +1,4 @@
-"""Municipalities, memberships (roles), practices, doctors, lists and monthly list counts (SPEC.md §3, §10)."""
+"""Municipalities, memberships (roles), practices, doctors, lists and monthly list counts (docs/architecture.md)."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -40,7 +40,7 @@ class Role(models.TextChoices):
 
 
 class Membership(models.Model):
-    """A user's role in one municipality; a user may have several (SPEC.md §10)."""
+    """A user's role in one municipality; a user may have several (docs/architecture.md)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="memberships")
@@ -153,7 +153,7 @@ class ListHolder(models.Model):
 
 
 class ListCount(models.Model):
-    """Patients on the list on the 1st of the month, with that month's listetak (SPEC.md §3).
+    """Patients on the list on the 1st of the month, with that month's listetak (docs/architecture.md).
 
     Written in bulk by the import; the ImportJob is the audit record."""
 

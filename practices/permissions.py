@@ -1,4 +1,4 @@
-"""Who may do what, as plain functions returning (allowed, reason) (SPEC.md §10, STYLE.md).
+"""Who may do what, as plain functions returning (allowed, reason) (docs/architecture.md, STYLE.md).
 
 The same function guards the view, the API and the button (which shows the reason when disabled)."""
 

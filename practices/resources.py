@@ -1,6 +1,6 @@
-"""django-import-export resources (SPEC.md §2, §9).
+"""django-import-export resources (docs/architecture.md, docs/import.md).
 
-`ListCountResource` maps the columns of the import file (SPEC.md §9) to `ListCount` with the library's default
+`ListCountResource` maps the columns of the import file (docs/import.md) to `ListCount` with the library's default
 settings: it imports row by row (one lookup of the list, one of the count and one save per row) and exports
 list counts as a file the product import reads back. It is the *naive peer* of the benchmark (`make bench`,
 docs/performance.md) and the resource the admin can offer; the product's import is

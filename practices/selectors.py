@@ -1,4 +1,4 @@
-"""Reads. Every queryset a view, export, API or task shows starts from `municipalities_for` (SPEC.md §10)."""
+"""Reads. Every queryset a view, export, API or task shows starts from `municipalities_for` (docs/architecture.md)."""
 
 from django.db.models import QuerySet
 
@@ -38,7 +38,8 @@ def has_role(user, municipality, role: str) -> bool:
 
 
 # Where else a doctor appears: grants (cases) and alis (agreements) each register a function
-# (doctor ids) -> [(doctor_id, municipality_id)] in their AppConfig.ready(); practices imports no app (SPEC.md §2).
+# (doctor ids) -> [(doctor_id, municipality_id)] in their AppConfig.ready(); practices imports no app
+# (docs/architecture.md).
 DOCTOR_APPEARANCES: list = []
 
 
@@ -132,8 +133,8 @@ PAYMENT_LINKS_MAX = 24  # a national file links to the payments overview instead
 
 
 def payment_months_of_import(user, job) -> list[tuple[str, str, str]] | None:
-    """(kommunenummer, name, month) of the payment months the import recomputed that the user may see (SPEC.md
-    §9: "a link to the payments it triggered"); None when there are too many to list."""
+    """(kommunenummer, name, month) of the payment months the import recomputed that the user may see
+    (docs/import.md: "a link to the payments it triggered"); None when there are too many to list."""
     from .models import ImportJob
 
     if job.status != ImportJob.Status.DONE or not job.months:

@@ -1,4 +1,4 @@
-"""Thin views for practices, lists and doctors (SPEC.md §11); import views are in import_views.py."""
+"""Thin views for practices, lists and doctors (docs/architecture.md); import views are in import_views.py."""
 
 
 from django.contrib.auth.decorators import login_required

@@ -1,4 +1,4 @@
-"""The computation of a scenario: the ledger of SPEC.md §5 with another rate schedule. Reads only; it writes
+"""The computation of a scenario: the ledger of docs/payments.md with another rate schedule. Reads only; it writes
 nothing at all (the run's service stores the outcome).
 
 For each month of the period it fetches the ledger's inputs once (`grants.services.ledger.month_inputs`:

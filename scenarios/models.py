@@ -86,7 +86,7 @@ class Scenario(models.Model):
 class ScenarioRun(models.Model):
     """One computation of a scenario, or of the built-in report "Effekt av handlingsplanen": the scope, period
     and schedule it used (a snapshot, so the result stays readable after the scenario is edited), progress
-    and outcome, polled by the browser (SPEC.md §8)."""
+    and outcome, polled by the browser (docs/operations.md)."""
 
     class Kind(models.TextChoices):
         SCENARIO = "scenario", _("Scenario")

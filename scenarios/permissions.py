@@ -1,4 +1,4 @@
-"""Who may see and make scenarios (SPEC.md §10 "scenarios (Hva om): ✔ ✔ ✔ (read)"), as (allowed, reason).
+"""Who may see and make scenarios (docs/architecture.md "scenarios (Hva om): ✔ ✔ ✔ (read)"), as (allowed, reason).
 
 - See a scenario or a run: every municipality of its scope is one of the user's (any role); a national
   scenario only a superuser. Otherwise the object is a 404 (selectors.scenarios_for).

@@ -1,7 +1,7 @@
 """Pure rules of "Hva om" (scenarios): which rate row a scenario puts in force for a month, the agreement
 lines at another annual amount, and the figures of the result page. No ORM, no I/O.
 
-No payment is computed here: every amount comes from grants.rules (SPEC.md §5), called with the `Rate` this
+No payment is computed here: every amount comes from grants.rules (docs/payments.md), called with the `Rate` this
 module builds. docs/scenarios.md explains the choices in prose.
 """
 

@@ -1,5 +1,5 @@
 """Reads. Every scenario and run a view, export or task shows starts from the user's municipalities
-(SPEC.md §10): an object whose scope reaches outside them is a 404."""
+(docs/architecture.md): an object whose scope reaches outside them is a 404."""
 
 import hashlib
 
@@ -74,7 +74,7 @@ def report_done(user, key: str) -> ScenarioRun | None:
 
 def active_agreements(municipality_ids: list[int], months: list) -> dict:
     """Per month, how many introduksjonsavtaler (ever granted) and ALIS agreements (ever approved) cover at
-    least one day of it, whatever their status now (SPEC.md §5 "covers") — one query per kind.
+    least one day of it, whatever their status now (docs/payments.md "covers") — one query per kind.
 
     {"months": [...], "introduksjon": [n, ...], "alis": [n, ...]}."""
     from alis.models import AlisAgreement

@@ -1,4 +1,4 @@
-"""Writes of "Hva om": save, copy and delete scenarios; start, carry out and store runs (SPEC.md §5, §8, §10).
+"""Writes of "Hva om": save, copy and delete scenarios; start, carry out and store runs (docs/scenarios.md).
 
 A run reads the real counts and decisions through the ledger's own computation (scenarios.compute) and stores
 its outcome on the ScenarioRun and its ScenarioResultRows — never a PaymentLine, PaymentMonth or PaymentRun.

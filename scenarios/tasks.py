@@ -1,4 +1,4 @@
-"""Celery tasks: ids in, one service call, idempotent (SPEC.md §8)."""
+"""Celery tasks: ids in, one service call, idempotent (docs/operations.md)."""
 
 from celery import shared_task
 

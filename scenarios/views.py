@@ -1,4 +1,4 @@
-"""Thin views of "Hva om" (SPEC.md §10, §11): scenario list, form, result page with charts and exports,
+"""Thin views of "Hva om" (docs/architecture.md): scenario list, form, result page with charts and exports,
 progress polling, and the built-in report "Effekt av handlingsplanen"."""
 
 from decimal import Decimal

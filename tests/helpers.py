@@ -5,7 +5,7 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data"  # sample import files (tests/data/)
 
-# The header of a list-data import file (docs/import.md, SPEC.md §9).
+# The header of a list-data import file (docs/import.md, docs/import.md).
 LIST_HEADER = ("kommunenummer;organisasjonsnummer;legekontor;hpr_nummer;lege_navn;listenummer;listetak;"
                "antall_pasienter;maaned")
 

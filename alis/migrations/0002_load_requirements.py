@@ -1,4 +1,4 @@
-"""Ship the supervision requirement table of SPEC.md §7 (docs/alis.md has the sources)."""
+"""Ship the supervision requirement table of docs/alis.md (docs/alis.md has the sources)."""
 
 from django.db import migrations
 

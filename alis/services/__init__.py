@@ -1,4 +1,4 @@
-"""Every write of ALIS agreements (SPEC.md §7): create and edit drafts, the transitions of the one table in
+"""Every write of ALIS agreements (docs/alis.md): create and edit drafts, the transitions of the one table in
 alis.rules.WORKFLOW, supervisor changes and supervision sessions. Each checks permission with the functions in
 alis.permissions, validates with the pure rules, writes inside a transaction and records what happened (an
 AlisEvent for transitions, the model history for everything). The CSV import is in session_import.py.
@@ -89,7 +89,7 @@ def _event(agreement, *, action, from_status, user, reason=""):
 @transaction.atomic
 def agreement_create(*, agreement: AlisAgreement, user) -> AlisAgreement:
     """Save a new draft (administrators of the agreement's municipality). A missing planned end becomes
-    start + 5 years − 1 day (SPEC.md §7)."""
+    start + 5 years − 1 day (docs/alis.md)."""
     _require(permissions.can_create(user, agreement.municipality))
     if agreement.start_date and not agreement.end_date:
         agreement.end_date = rules.default_end(agreement.start_date)
@@ -123,7 +123,7 @@ def agreement_update(*, agreement: AlisAgreement, user) -> AlisAgreement:
 @transaction.atomic
 def agreement_transition(agreement: AlisAgreement, *, action: str, user=None, reason: str = "",
                          override_reason: str = "", on: date | None = None) -> AlisAgreement:
-    """Move an agreement along the transition table (SPEC.md §6, §7) and record an AlisEvent.
+    """Move an agreement along the transition table (docs/grants.md, docs/alis.md) and record an AlisEvent.
 
     `user` None is the system (the daily job), allowed only for system transitions. `on` is the termination
     date (the last day the agreement covers). Raises TransitionNotAllowed, Forbidden, ChecksFailed, AlisError.
@@ -196,7 +196,7 @@ def _payments_changed(agreement, *, since: date):
 @transaction.atomic
 def supervisor_change(*, agreement: AlisAgreement, user, supervisor, from_date: date,
                       reason: str = "") -> SupervisorChange:
-    """Record a new supervisor from a date (SPEC.md §7); individual sessions from that day must be theirs."""
+    """Record a new supervisor from a date (docs/alis.md); individual sessions from that day must be theirs."""
     agreement = AlisAgreement.objects.select_for_update().select_related(
         "municipality", "doctor", "supervisor").get(pk=agreement.pk)
     _require(permissions.can_change_supervisor(user, agreement))
@@ -242,7 +242,7 @@ def _locked(agreement) -> AlisAgreement:
 @transaction.atomic
 def session_add(*, agreement: AlisAgreement, user, date: date, kind: str, hours: Decimal, supervisor=None,
                 group_leader: str = "", note: str = "") -> SupervisionSession:
-    """Log one supervision session (SPEC.md §7; the rules are alis.rules.session_errors)."""
+    """Log one supervision session (docs/alis.md; the rules are alis.rules.session_errors)."""
     agreement = _locked(agreement)
     _require(permissions.can_log_supervision(user, agreement))
     group_leader = (group_leader or "").strip()
@@ -284,7 +284,7 @@ def session_delete(*, session: SupervisionSession, user) -> None:
     session.delete()
 
 
-# --- the daily job (SPEC.md §8) ---------------------------------------------------------------------------
+# --- the daily job (docs/operations.md) ---------------------------------------------------------------------------
 
 
 def complete_ended_agreements(*, today: date) -> int:
@@ -301,7 +301,7 @@ def complete_ended_agreements(*, today: date) -> int:
 
 
 def agreement_notices(*, today: date) -> list[dict]:
-    """Notices for the municipality's administrators (SPEC.md §8): approved agreements that end within 60 days,
+    """Notices for the municipality's administrators (docs/operations.md): approved agreements that end within 60 days,
     and running ones behind on supervision (once a month). [{municipality_id, key, text, url}]; the key is
     stable, so writing the same notice twice is a no-op."""
     notices = []

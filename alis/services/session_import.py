@@ -1,4 +1,4 @@
-"""Bulk import of supervision sessions (SPEC.md §7 with the all-or-nothing rules of §9): upload → preview →
+"""Bulk import of supervision sessions (docs/alis.md with the all-or-nothing rules of §9): upload → preview →
 confirm, synchronous. Every upload is kept as a practices ImportJob of kind `veiledning` with its report; one
 invalid row means no session is written. A re-import of the same file writes nothing (rows already logged
 count as unchanged)."""

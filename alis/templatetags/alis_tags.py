@@ -1,4 +1,4 @@
-"""Template filters for ALIS pages: hours in Bokmål (SPEC.md §11)."""
+"""Template filters for ALIS pages: hours in Bokmål (docs/architecture.md)."""
 
 from django import template
 

@@ -1,4 +1,4 @@
-"""Ship the rate rows of SPEC.md §4 and the beat schedules of §8 (Europe/Oslo)."""
+"""Ship the rate rows of docs/rates.md and the beat schedules of §8 (Europe/Oslo)."""
 
 from django.db import migrations
 

@@ -1,4 +1,4 @@
-"""Grant cases (SPEC.md §6): create, check, and move through the one transition table; every change records
+"""Grant cases (docs/grants.md): create, check, and move through the one transition table; every change records
 who, when and why (a CaseEvent and the model's history). Decisions that change payments recompute the months
 they touch once the transaction commits."""
 
@@ -33,7 +33,7 @@ WORKFLOW = Workflow(
     Transition(S.PAAKLAGET, "approve", S.INNVILGET, CASEWORKER, four_eyes=True),
     Transition(S.PAAKLAGET, "reject", S.AVSLATT, CASEWORKER, reason_required=True, four_eyes=True),
     Transition(S.INNVILGET, "expire", S.UTLOPT, SYSTEM),
-    # terminating is a decision the doctor is told of: four-eyes like the others (SPEC.md §6, §10)
+    # terminating is a decision the doctor is told of: four-eyes like the others (docs/grants.md, docs/architecture.md)
     Transition(S.INNVILGET, "terminate", S.AVSLUTTET, CASEWORKER, reason_required=True, four_eyes=True),
 )
 ACTION_LABELS = {"submit": _("Send inn"), "approve": _("Innvilg"), "reject": _("Avslå"),
@@ -66,7 +66,7 @@ def holder_on(patient_list, day: date):
 
 
 def grunntilskudd_applicant(patient_list) -> ListHolder:
-    """The applicant is whoever holds the list now (SPEC.md §6); a vacant list cannot apply."""
+    """The applicant is whoever holds the list now (docs/grants.md); a vacant list cannot apply."""
     holder = holder_on(patient_list, today())
     if holder is None or holder.doctor is None:
         raise CaseError("Listen har ingen fastlege nå (ubesatt) og kan ikke få grunntilskudd.", field="patient_list")
@@ -99,7 +99,7 @@ def allotted(municipality) -> int:
 
 def granted_introduksjon(municipality, *, exclude_pk=None) -> int:
     """Agreements ever granted in the municipality, running or not: each uses a place of the allotment for good,
-    also one that ended early ("cannot start more agreements than it was granted", SPEC.md §6)."""
+    also one that ended early ("cannot start more agreements than it was granted", docs/grants.md)."""
     return IntroduksjonsAvtale.objects.filter(municipality=municipality, status__in=EVER_GRANTED).exclude(
         pk=exclude_pk).count()
 
@@ -137,7 +137,7 @@ def case_period(case) -> tuple[date, date] | None:
 
 
 def _check_inside_period(case, on: date) -> None:
-    """A termination date lies inside the case's period (SPEC.md §6), as for ALIS."""
+    """A termination date lies inside the case's period (docs/grants.md), as for ALIS."""
     period = case_period(case)
     if period and not period[0] <= on <= period[1]:
         first, last = (eligibility.format_date(day) for day in period)
@@ -225,7 +225,7 @@ def permission_for(case, transition: Transition, user) -> tuple[bool, str]:
 @transaction.atomic
 def transition(case, *, action: str, user=None, reason: str = "", override_reason: str = "",
                on: date | None = None):
-    """Move a case along the transition table (SPEC.md §6). Raises TransitionNotAllowed (409), Forbidden (403),
+    """Move a case along the transition table (docs/grants.md). Raises TransitionNotAllowed (409), Forbidden (403),
     ChecksFailed or CaseError (400)."""
     case = type(case).objects.select_for_update().get(pk=case.pk)
     step = WORKFLOW.transition_for(case.status, action)
@@ -301,7 +301,7 @@ def covered_months(case, *, until: date) -> list[date]:
 
 
 def _recompute_affected(case, *, user, since: date | None):
-    """Recompute the open months the decision changes; closed ones get `korreksjon` lines (SPEC.md §6)."""
+    """Recompute the open months the decision changes; closed ones get `korreksjon` lines (docs/grants.md)."""
     from grants.services.ledger import start_recompute_many
 
     until = first_of_month(today())

@@ -1,4 +1,4 @@
-"""The daily job (SPEC.md §8): grants past their end become `utlopt`, ALIS agreements `fullfort`; notices
+"""The daily job (docs/operations.md): grants past their end become `utlopt`, ALIS agreements `fullfort`; notices
 60 days before an end go to the municipality's administrators (in-app and email). Safe to run any number
 of times: transitions only move cases still `innvilget`/`godkjent`, and notices have a unique key."""
 

@@ -1,4 +1,4 @@
-"""The monthly ledger: recompute, corrections, attest/authorise, reopen (SPEC.md §5, §8).
+"""The monthly ledger: recompute, corrections, attest/authorise, reopen (docs/payments.md, docs/operations.md).
 
 Amounts come only from grants.rules (pure); this module fetches the inputs set-based (a constant number
 of queries per municipality-month), writes in bulk inside one transaction, and holds a row lock on the
@@ -130,7 +130,7 @@ def compute_months(municipality_ids: list[int], month: date, *, rates=None,
         if rate is None:
             continue
         kept = driftsform in (Driftsform.FASTLONNET, Driftsform.UBESATT)
-        # grunntilskudd follows the doctor's fastlegeavtale, not the list (SPEC.md §6, docs/grants.md)
+        # grunntilskudd follows the doctor's fastlegeavtale, not the list (docs/grants.md, docs/grants.md)
         case, _ = rules.paying_case(covering.get(list_id, []), rules.Holding(doctor_id, driftsform, avtale_fra,
                                                                       holder_from))
         for line in rules.month_lines(n=n, listetak=listetak, rate=rate, month=month, behovsindeks=behovsindeks,
@@ -257,7 +257,7 @@ def _sums(queryset, kind_field: str) -> dict:
 
 def _book_corrections(closed: PaymentMonth, computation: Computation) -> int:
     """Book new − (closed + already booked) per list, payee and kind as `korreksjon` lines in the earliest
-    month after the closed one that is not closed (SPEC.md §5). Repeating it books nothing more."""
+    month after the closed one that is not closed (docs/payments.md). Repeating it books nothing more."""
     municipality_id, month = closed.municipality_id, closed.month
     lines = PaymentLine.objects.filter(municipality_id=municipality_id)
     closed_amounts = _sums(lines.filter(month=month).exclude(kind=rules.KIND_KORREKSJON), "kind")
@@ -314,7 +314,7 @@ class Outcome:
 
 
 def recompute_months(*, municipality_ids: list[int], month: date) -> dict[int, Outcome]:
-    """Recompute municipality-months (SPEC.md §5): an open month's computed lines are replaced atomically
+    """Recompute municipality-months (docs/payments.md): an open month's computed lines are replaced atomically
     (booked corrections kept); a closed month is left as it is and the differences are booked as `korreksjon`
     in the earliest open month after it. Idempotent, one run at a time per key (row locks), set-based: the
     number of queries does not grow with the number of lists or (for open months) municipalities."""
@@ -352,7 +352,7 @@ def recompute_month(*, municipality_id: int, month: date) -> Outcome:
 
 
 def start_recompute(*, municipality: Municipality, month: date, user=None, trigger="manual") -> PaymentRun:
-    """Queue a recompute; the task is sent when the surrounding transaction commits (SPEC.md §8)."""
+    """Queue a recompute; the task is sent when the surrounding transaction commits (docs/operations.md)."""
     from grants.tasks import recompute_month_task
 
     run = PaymentRun.objects.create(municipality=municipality, month=month, started_by=user, trigger=trigger)
@@ -428,7 +428,7 @@ def municipalities_with_lists():
 
 
 def recompute_all(*, month: date, trigger="nightly") -> list[PaymentRun]:
-    """Fan out over the municipalities with lists (SPEC.md §8): one run each, one task per 50 of them — one
+    """Fan out over the municipalities with lists (docs/operations.md): one run each, one task per 50 of them — one
     task per municipality measured 13× slower for the national month (docs/performance.md)."""
     return start_recompute_many(municipalities=list(municipalities_with_lists()), month=month, trigger=trigger)
 
@@ -489,7 +489,7 @@ def authorise_month(*, payment_month: PaymentMonth, user) -> PaymentMonth:
 
 
 def reopen_month(*, payment_month: PaymentMonth, user, reason: str) -> PaymentMonth:
-    """Only a superuser, with a reason kept in the history (SPEC.md §5)."""
+    """Only a superuser, with a reason kept in the history (docs/payments.md)."""
     if not user.is_superuser:
         raise ClosingError("Bare en superbruker kan gjenåpne en lukket måned.")
     if not reason.strip():

@@ -1,4 +1,4 @@
-"""Writes for users, practices, lists and doctors (SPEC.md §10); list data imports live in list_import."""
+"""Writes for users, practices, lists and doctors (docs/architecture.md); list data imports live in list_import."""
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError

@@ -1,4 +1,4 @@
-"""The one write path for list data: browser, CLI and API all come here (SPEC.md §9).
+"""The one write path for list data: browser, CLI and API all come here (docs/import.md).
 
 parse (practices.importing, pure) → plan (set-based diff against the database, a constant number of
 queries) → apply (bulk writes in one transaction). One invalid row means nothing is written; every upload
@@ -38,10 +38,10 @@ from practices.selectors import doctor_municipalities, municipalities_for
 logger = logging.getLogger(__name__)
 BATCH = 5000
 SAMPLE_SIZE = 20
-ASYNC_THRESHOLD = 1000  # SPEC.md §9: files over 1,000 rows run in a Celery task
+ASYNC_THRESHOLD = 1000  # docs/import.md: files over 1,000 rows run in a Celery task
 
 # Functions {(kommunenummer, month)} → the closed payment months among them. The payments app registers one
-# (practices must not import grants, SPEC.md §2); counts of a closed month are accepted with a warning.
+# (practices must not import grants, docs/architecture.md); counts of a closed month are accepted with a warning.
 CLOSED_MONTH_CHECKS: list = []
 
 
@@ -251,7 +251,7 @@ def _apply_holder(timeline: list[_Holder], row: ListRow) -> bool:
     index = bisect.bisect_right([h.from_month for h in timeline], row.maaned) - 1
     current = timeline[index] if index >= 0 else None
     driftsform = row.driftsform
-    if driftsform is None:  # unchanged for the same holder, næringsdrivende for a new one (SPEC.md §9)
+    if driftsform is None:  # unchanged for the same holder, næringsdrivende for a new one (docs/import.md)
         driftsform = current.driftsform if current and current.hpr == hpr else Driftsform.NAERINGSDRIVENDE
     if current and (current.hpr, current.driftsform) == (hpr, driftsform):
         if not row.avtale_fra or current.avtale_fra == row.avtale_fra:
@@ -259,7 +259,7 @@ def _apply_holder(timeline: list[_Holder], row: ListRow) -> bool:
         if current.avtale_fra is None:  # the date of the agreement in force, learnt now
             current.avtale_fra, current.dirty = row.avtale_fra, True
             return True
-        # another date is another fastlegeavtale: a new holder row from this month (SPEC.md §9; a grunntilskudd
+        # another date is another fastlegeavtale: a new holder row from this month (docs/import.md; a grunntilskudd
         # granted for the old agreement stops paying here, docs/grants.md)
     following = timeline[index + 1] if index + 1 < len(timeline) else None
     if current and current.from_month == row.maaned:
@@ -368,7 +368,7 @@ def _parse(job: ImportJob, data: bytes, context: Context, records=None) -> Parse
 
 
 def format_error(error: dict) -> str:
-    """`Rad 5, kolonne antall_pasienter: …` (SPEC.md §9), from an ImportJob's stored error."""
+    """`Rad 5, kolonne antall_pasienter: …` (docs/import.md), from an ImportJob's stored error."""
     where = f"Rad {error['rad']}, kolonne {error['kolonne']}" if error.get("kolonne") else f"Rad {error['rad']}"
     return f"{where}: {error['melding']}"
 
@@ -399,7 +399,7 @@ def _municipalities_in(rows) -> list[int]:
 
 
 def upload_too_large(data: bytes, size: int | None = None) -> str:
-    """The refusal of a file over 20 MB (SPEC.md §9), with its real size: the browser's upload reads only the
+    """The refusal of a file over 20 MB (docs/import.md), with its real size: the browser's upload reads only the
     first 20 MB + 1 byte and passes the file's `size`."""
     size = max(size or 0, len(data))
     if size <= settings.IMPORT_MAX_BYTES:
@@ -457,7 +457,7 @@ def import_upload(*, user, data: bytes, filename: str, source: str = "web", reco
 
 
 def import_confirm(*, job: ImportJob, user) -> ImportJob:
-    """Run a previewed import: large files in a Celery task, small ones now (SPEC.md §9)."""
+    """Run a previewed import: large files in a Celery task, small ones now (docs/import.md)."""
     if job.status != ImportJob.Status.PREVIEW:
         return job
     job.status, job.message = ImportJob.Status.QUEUED, ""
@@ -548,7 +548,7 @@ def _run(job: ImportJob, records, result: ParseResult | None = None) -> ImportJo
 
 
 def _after_import(plan: Plan) -> None:
-    """Hook for what must follow a committed import (payments recompute, SPEC.md §8)."""
+    """Hook for what must follow a committed import (payments recompute, docs/operations.md)."""
     from practices.signals import list_counts_changed
 
     if plan.months:

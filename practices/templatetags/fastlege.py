@@ -1,4 +1,4 @@
-"""Template filters for money, numbers and months in Norwegian formats (SPEC.md §11)."""
+"""Template filters for money, numbers and months in Norwegian formats (docs/architecture.md)."""
 
 from decimal import Decimal
 

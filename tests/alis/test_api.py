@@ -1,4 +1,4 @@
-"""API: ALIS agreements and supervision sessions (SPEC.md §7, §12) — create per role, field names of the
+"""API: ALIS agreements and supervision sessions (docs/alis.md, docs/api.md) — create per role, field names of the
 API in 400s, the transitions with four-eyes (403) and the status table (409), scope (404) and sessions."""
 
 from datetime import date
@@ -102,7 +102,7 @@ def test_submit_approve_terminate_with_four_eyes_and_409(api, users, people, osl
     assert api(users["caseworker"]).post(f"/api/v1/alis-agreements/{agreement['id']}/appeal/", {},
                                          format="json").status_code == 404  # no appeal for ALIS
     own_end = act(api, both, agreement["id"], "terminate", {"reason": "Flyttet.", "date": "2022-06-30"})
-    assert own_end.status_code == 403 and "fireøyneprinsippet" in own_end.json()["detail"]  # SPEC.md §10
+    assert own_end.status_code == 403 and "fireøyneprinsippet" in own_end.json()["detail"]  # docs/architecture.md
     bad = act(api, users["caseworker"], agreement["id"], "terminate", {"reason": ""})
     assert bad.status_code == 400 and {"reason", "date"} <= set(bad.json())
     ended = act(api, users["caseworker"], agreement["id"], "terminate",

@@ -1,4 +1,4 @@
-"""Bulk import of supervision sessions (SPEC.md §7 with §9's rules): formats, every error with row and column,
+"""Bulk import of supervision sessions (docs/alis.md with §9's rules): formats, every error with row and column,
 all or nothing (a failed ImportJob, no session), re-import writes nothing twice, scope."""
 
 from datetime import timedelta

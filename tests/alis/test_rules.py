@@ -1,4 +1,4 @@
-"""Pure ALIS rules (SPEC.md §7): the transition table, validation at its boundaries, compliance sums."""
+"""Pure ALIS rules (docs/alis.md): the transition table, validation at its boundaries, compliance sums."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -20,7 +20,7 @@ EXPECTED = {
     (rules.INNSENDT, "approve"): (rules.GODKJENT, CASEWORKER, True, False),
     (rules.INNSENDT, "reject"): (rules.AVSLATT, CASEWORKER, True, True),
     (rules.GODKJENT, "complete"): (rules.FULLFORT, SYSTEM, False, False),
-    (rules.GODKJENT, "terminate"): (rules.AVSLUTTET, CASEWORKER, True, True),  # four-eyes: SPEC.md §10
+    (rules.GODKJENT, "terminate"): (rules.AVSLUTTET, CASEWORKER, True, True),  # four-eyes: docs/architecture.md
 }
 STATUSES = (rules.UTKAST, rules.INNSENDT, rules.GODKJENT, rules.AVSLATT, rules.FULLFORT, rules.AVSLUTTET)
 ACTIONS = ("submit", "approve", "reject", "complete", "terminate")
@@ -310,11 +310,11 @@ def test_hours_format():
                                                                                   "1\xa0234,5"]
 
 
-# --- the state grant as income per calendar year (SPEC.md §7) ---------------------------------------------
+# --- the state grant as income per calendar year (docs/alis.md) ---------------------------------------------
 
 STATE_GRANT = [
     # (per year, period from, period to, {year: income}): per year × the period's days in the year ÷ the year's days
-    (D("100000"), date(2021, 7, 1), date(2026, 6, 30),  # the worked example of SPEC.md §7
+    (D("100000"), date(2021, 7, 1), date(2026, 6, 30),  # the worked example of docs/alis.md
      {2021: D("50410.96"), 2022: D("100000.00"), 2023: D("100000.00"), 2024: D("100000.00"),
       2025: D("100000.00"), 2026: D("49589.04")}),
     (D("100000"), date(2024, 1, 1), date(2024, 2, 29), {2024: D("16393.44")}),  # 60 of 366 days (leap year)

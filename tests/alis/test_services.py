@@ -1,4 +1,4 @@
-"""ALIS services (SPEC.md §7, §8): transitions per role, four-eyes, events and history, supervisor changes,
+"""ALIS services (docs/alis.md): transitions per role, four-eyes, events and history, supervisor changes,
 sessions at their boundaries, the daily job's completion and notices, and what the ledger reads."""
 
 from datetime import date, timedelta
@@ -144,7 +144,7 @@ def test_four_eyes_the_submitter_may_not_approve(administrator, caseworker, case
 
 def test_four_eyes_on_termination_neither_the_creator_nor_the_submitter(administrator, caseworker, caseworker2,
                                                                           oslo):
-    """SPEC.md §10: terminating is a decision like approval; the one who granted it may end it."""
+    """docs/architecture.md: terminating is a decision like approval; the one who granted it may end it."""
     created = approved(practice__municipality=oslo, created_by=caseworker)
     submitted = approved(practice__municipality=oslo, created_by=administrator)
     submitted.submitted_by = caseworker
@@ -373,7 +373,7 @@ def test_agreements_paying(oslo, bergen, django_assert_num_queries):
 
 
 def test_alis_payment_for_a_partial_first_month(oslo):
-    """SPEC.md §5: round(annual × days covered / (12 × days in month)); 15–31 March = 17 of 31 days."""
+    """docs/payments.md: round(annual × days covered / (12 × days in month)); 15–31 March = 17 of 31 days."""
     approved(practice__municipality=oslo, start_date=date(2021, 3, 15), annual_payment=D("120000"))
     row = selectors.agreements_paying([oslo.pk], date(2021, 3, 1))[0]
     line = prorated_line(kind="alis", annual=row["annual_payment"], start=row["start"], end=row["end"],

@@ -1,4 +1,4 @@
-"""ALIS pages per role (SPEC.md §10, §11): who sees what, 403 with the reason, another municipality's agreement
+"""ALIS pages per role (docs/architecture.md): who sees what, 403 with the reason, another municipality's agreement
 is a 404, the supervision log over htmx, and a constant number of queries on the agreements list."""
 
 from datetime import date, timedelta
@@ -340,7 +340,7 @@ def test_overview_shows_state_grant_income_and_the_requirement_table(client, aud
 
 
 def test_state_grant_income_per_year_is_prorated_and_counts_only_agreements_ever_approved(client, auditor, oslo):
-    """SPEC.md §7: kr 100 000 a year from 2021-07-01 to 2026-06-30 is 2021 50 410,96, 2022–2025 100 000,00 each,
+    """docs/alis.md: kr 100 000 a year from 2021-07-01 to 2026-06-30 is 2021 50 410,96, 2022–2025 100 000,00 each,
     2026 49 589,04; drafts, submitted and rejected agreements count nothing."""
     grant = {"state_grant_per_year": D("100000"), "state_grant_period_from": date(2021, 7, 1),
              "state_grant_period_to": date(2026, 6, 30), "start_date": date(2021, 7, 1)}

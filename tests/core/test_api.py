@@ -1,4 +1,4 @@
-"""API frame (SPEC.md §12): token and session login, the OpenAPI schema and the docs page with vendored assets,
+"""API frame (docs/api.md): token and session login, the OpenAPI schema and the docs page with vendored assets,
 JSON errors everywhere under /api/, and bad input that must be a 400, never a 500."""
 
 import re

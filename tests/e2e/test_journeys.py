@@ -2,7 +2,7 @@
 
 Each journey is done as a user does it — links, forms, uploads, downloads. Only reference data (practices,
 lists, doctors, users) is set up with factories. Every step is saved as a screenshot under
-test-artifacts/journeys/<journey>/NN-step.png. Expected amounts are worked out by hand from SPEC.md §5."""
+test-artifacts/journeys/<journey>/NN-step.png. Expected amounts are worked out by hand from docs/payments.md."""
 
 import csv
 import io

@@ -1,4 +1,4 @@
-"""API: grunntilskudd and introduksjonsavtaler (SPEC.md §6, §12) — create per role, scope (404), every
+"""API: grunntilskudd and introduksjonsavtaler (docs/grants.md, docs/api.md) — create per role, scope (404), every
 transition with four-eyes (403), the status table (409 naming the allowed actions), failing checks (400)."""
 
 from datetime import date

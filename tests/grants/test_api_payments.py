@@ -1,4 +1,4 @@
-"""API: payment lines, months, recompute runs and closing (SPEC.md §5, §12) — the export's fields with amounts
+"""API: payment lines, months, recompute runs and closing (docs/api.md) — the export's fields with amounts
 as strings, filters and bad months (400), scope, recompute 202 + run, and the two-caseworker closing
 (403 for who, 409 for the month's status)."""
 

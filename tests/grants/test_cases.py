@@ -1,4 +1,4 @@
-"""Grant cases (SPEC.md §6): the transition table, four-eyes, eligibility at its boundaries, payments, expiry."""
+"""Grant cases (docs/grants.md): the transition table, four-eyes, eligibility at its boundaries, payments, expiry."""
 
 from datetime import date
 from decimal import Decimal
@@ -302,7 +302,7 @@ def third_checks(host, doctor=None, start=date(2023, 1, 1)):
 
 
 def test_an_agreement_that_ended_early_still_uses_its_place_in_the_allotment(allotment_of_two, administrator):
-    """SPEC.md §6: the municipality "cannot start more agreements than it was granted" — every agreement ever
+    """docs/grants.md: the municipality "cannot start more agreements than it was granted" — every agreement ever
     granted counts, also one terminated before the new one starts."""
     host = allotment_of_two
     introduksjon(host, administrator, status=S.AVSLUTTET, start=date(2022, 1, 1), end=date(2023, 12, 31),

@@ -1,4 +1,4 @@
-"""The dashboard (SPEC.md §11): key figures, charts' data, constant queries."""
+"""The dashboard (docs/architecture.md): key figures, charts' data, constant queries."""
 
 from datetime import date
 

@@ -1,4 +1,4 @@
-"""Grunntilskudd follows the doctor's fastlegeavtale, not the list (issue 16 point 1, SPEC.md §6).
+"""Grunntilskudd follows the doctor's fastlegeavtale, not the list (issue 16 point 1, docs/grants.md).
 
 Helfo: "Grunntilskotet er knytt til ein fastlegeavtale og vert gitt i inntil to år frå fastlegeavtalen er
 inngått." A granted case pays in a covered month only while its doctor holds its list under the agreement it was

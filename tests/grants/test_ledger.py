@@ -1,4 +1,4 @@
-"""The monthly ledger (SPEC.md §5, §8, §9): hand-checked amounts, idempotency, locking, corrections, closing."""
+"""The monthly ledger (docs/payments.md): hand-checked amounts, idempotency, locking, corrections, closing."""
 
 import csv
 import io
@@ -27,7 +27,7 @@ def kr(value) -> Decimal:
 
 
 def hand_lines(month: str):
-    """SPEC.md §5 by hand for the sample file: flat 499 before May 2020, knekkpunkt 1 000 with 577/499 after."""
+    """docs/payments.md by hand for the sample file: flat 499 before May 2020, knekkpunkt 1 000 with 577/499 after."""
     expected = []
     for row in csv.DictReader((DATA / "lister_eksempel.csv").open(encoding="utf-8"), delimiter=";"):
         if row["maaned"] != month:

@@ -1,4 +1,4 @@
-"""Table-driven tests of the ledger's pure money rules (SPEC.md §4, §5) and the money helpers.
+"""Table-driven tests of the ledger's pure money rules (docs/rates.md, docs/payments.md) and the money helpers.
 
 Every expected amount is a literal worked out by hand (n × rate / 12, then half-up to øre), never
 recomputed with the code under test. No database: these run with or without pytest-django.
@@ -178,7 +178,7 @@ def test_formatters_refuse_float(helper):
         helper(1.5)
 
 
-# --- the shipped rate table (SPEC §4) ----------------------------------------------------------------------
+# --- the shipped rate table (docs/rates.md) ----------------------------------------------------------------------
 
 
 def test_shipped_rates_are_the_spec_table_in_order():
@@ -267,7 +267,7 @@ def test_rate_refuses_an_inconsistent_row(kwargs, error):
         Rate(**fields)
 
 
-# --- SPEC §5 worked examples -------------------------------------------------------------------------------
+# --- docs/payments.md worked examples -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -617,7 +617,7 @@ def test_grunntilskudd_when_covered(month, n, listetak, behovsindeks, basis, gru
     ],
 )
 def test_basis_plus_grunntilskudd_is_the_floor_for_every_n_under_500(valid_from, floor):
-    """SPEC §5: "a list with grunntilskudd and n < 500 receives exactly round(500 × r_u / 12)"."""
+    """docs/payments.md: "a list with grunntilskudd and n < 500 receives exactly round(500 × r_u / 12)"."""
     row = rate_for_month(SHIPPED_RATES, valid_from)
     for n in range(GRUNNTILSKUDD_FLOOR):
         lines = month_lines(n=n, listetak=501, rate=row, month=valid_from, grunntilskudd_covers=True)

@@ -1,4 +1,4 @@
-"""Terminating a grant case (SPEC.md §6, §10, docs/grants.md): four-eyes like any decision (the service, the page
+"""Terminating a grant case (docs/grants.md): four-eyes like any decision (the service, the page
 and the API give the same answer), a date inside the case's period, and a decision letter that says so."""
 
 from datetime import date

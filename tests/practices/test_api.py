@@ -1,4 +1,4 @@
-"""API: municipalities, practices, doctors, lists and list counts (SPEC.md §12) — every role, scope (404),
+"""API: municipalities, practices, doctors, lists and list counts (docs/api.md) — every role, scope (404),
 the import's all-or-nothing with exact rad/kolonne, and the doctor rules shared with the browser."""
 
 from datetime import date

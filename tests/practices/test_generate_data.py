@@ -1,4 +1,4 @@
-"""`generate_data`: the national data set for benchmarks (SPEC.md §9, §13), on a small scale."""
+"""`generate_data`: the national data set for benchmarks (docs/import.md, docs/performance.md), on a small scale."""
 
 import io
 from collections import Counter

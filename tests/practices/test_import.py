@@ -1,4 +1,4 @@
-"""The import of list data end to end through the service, the CLI and the browser views (SPEC.md §9)."""
+"""The import of list data end to end through the service, the CLI and the browser views (docs/import.md)."""
 
 import io
 import subprocess
@@ -250,7 +250,7 @@ def test_upload_preview_confirm_and_log(client, administrator):
     assert download.status_code == 200 and b"".join(download.streaming_content) == oslo_rows
     detail = client.get(reverse("practices:import_detail", args=[job.pk])).content.decode()
     months = sorted(job.months)
-    assert len(months) == 6 and detail.count('data-testid="payment-link"') == 6  # SPEC §9: links to payments
+    assert len(months) == 6 and detail.count('data-testid="payment-link"') == 6  # docs/import.md: links to payments
     assert f'href="{reverse("grants:payment_month", args=["0301", months[0]])}"' in detail
 
 

@@ -1,4 +1,4 @@
-"""Parsing and validation of list-data imports (SPEC.md §9): practices/importing.py, no database."""
+"""Parsing and validation of list-data imports (docs/import.md): practices/importing.py, no database."""
 
 import dataclasses
 from datetime import date

@@ -1,4 +1,4 @@
-""""Hva om" computation (SPEC.md §5 with other rates): a scenario equal to the real schedule reproduces the real
+""""Hva om" computation (docs/payments.md with other rates): a scenario equal to the real schedule reproduces the real
 ledger to the øre, a knekkpunkt change gives the hand-computed difference, nothing is written to the ledger,
 the task is idempotent, and the number of queries does not grow with the number of lists."""
 

@@ -1,4 +1,4 @@
-""""Hva om" pages (SPEC.md §10, §11): each role allowed or denied, another municipality's scenario a 404,
+""""Hva om" pages (docs/architecture.md): each role allowed or denied, another municipality's scenario a 404,
 auditors read only, exports, the report "Effekt av handlingsplanen", and query counts of the pages."""
 
 import csv

@@ -1,5 +1,5 @@
 """Frozen money and its audit records cannot be changed in the Django admin, not even by a superuser, and the
-shipped reference rows have history from the start (issue 15, finding 5; SPEC.md §4, §5)."""
+shipped reference rows have history from the start (issue 15, finding 5; docs/rates.md, docs/payments.md)."""
 
 from datetime import date
 from decimal import Decimal
@@ -140,7 +140,7 @@ def test_deleting_a_list_would_delete_its_counts_and_is_refused(client, root, os
     assert ListCount.objects.filter(pk=count.pk).exists()
 
 
-# --- history of the shipped reference rows (SPEC.md §4: every change kept in history) -----------------------
+# --- history of the shipped reference rows (docs/rates.md: every change kept in history) -----------------------
 
 
 def assert_one_shipped_record_each(model, fields):

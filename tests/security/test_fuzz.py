@@ -1,4 +1,4 @@
-"""Fuzzing every input (issue 10, SPEC.md §10) with hypothesis: each browser form, each API write, the text in
+"""Fuzzing every input (issue 10, docs/architecture.md) with hypothesis: each browser form, each API write, the text in
 URL paths and the query parameters of the pages. Values: long strings, control characters, NUL bytes, emoji,
 RTL and combining text, digits that are not ASCII, formula starts, markup, random numbers, dates and months,
 random files in random encodings, and JSON of any shape.

@@ -1,4 +1,4 @@
-"""Security settings and CSRF (issue 10, SPEC.md §10): every URL that accepts a POST refuses one without the
+"""Security settings and CSRF (issue 10, docs/architecture.md): every URL that accepts a POST refuses one without the
 CSRF token, htmx sends the token, uploads are kept outside the static root and only handed out by the scoped
 view as attachments, and every page carries the security headers."""
 

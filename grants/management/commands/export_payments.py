@@ -9,7 +9,7 @@ from practices.models import Municipality
 
 
 class Command(BaseCommand):
-    help = "Eksporter utbetalingslinjene for en måned som CSV eller XLSX (SPEC.md §9)."
+    help = "Eksporter utbetalingslinjene for en måned som CSV eller XLSX (docs/import.md)."
 
     def add_arguments(self, parser):
         parser.add_argument("--month", required=True, help="ÅÅÅÅ-MM")

@@ -6,7 +6,7 @@ from practices.models import Municipality
 
 
 class Command(BaseCommand):
-    help = "Beregn utbetalingslinjene for en måned på nytt, synkront (SPEC.md §5, §9)."
+    help = "Beregn utbetalingslinjene for en måned på nytt, synkront (docs/payments.md, docs/import.md)."
 
     def add_arguments(self, parser):
         parser.add_argument("--month", required=True, help="ÅÅÅÅ-MM")

@@ -1,4 +1,4 @@
-"""`generate_data`: a realistic national data set for benchmarks and page checks (SPEC.md §9, §13)."""
+"""`generate_data`: a realistic national data set for benchmarks and page checks (docs/performance.md)."""
 
 import time
 from pathlib import Path
@@ -15,7 +15,7 @@ class Command(BaseCommand):
         "Lag et realistisk nasjonalt datasett: N lister fordelt på alle kommuner etter folketall, M måneder "
         "med listetall fra --start. Uten --csv skrives dataene til databasen med bulk-operasjoner (legekontor, "
         "leger og lister opprettes eller oppdateres; innehavere og listetall for de genererte listene "
-        "erstattes). Med --csv skrives i stedet en importfil (SPEC.md §9, med behovsindeks og driftsform), "
+        "erstattes). Med --csv skrives i stedet en importfil (docs/import.md, med behovsindeks og driftsform), "
         "og databasen røres ikke: filen er ment for import_lists eller benchmarken. Samme --seed gir samme "
         "data."
     )

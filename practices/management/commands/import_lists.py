@@ -8,7 +8,7 @@ from practices.services.list_import import format_error, import_file
 
 
 class Command(BaseCommand):
-    help = "Importer listetall fra en CSV-fil (SPEC.md §9). Alt eller ingenting: én feil rad gir ingen endring."
+    help = "Importer listetall fra en CSV-fil (docs/import.md). Alt eller ingenting: én feil rad gir ingen endring."
 
     def add_arguments(self, parser):
         parser.add_argument("file")
@@ -34,5 +34,5 @@ class Command(BaseCommand):
                 self.stderr.write(format_error(error))
             if job.message:
                 self.stderr.write(job.message)
-            raise SystemExit(1)  # exactly the error lines on stderr (SPEC.md §9), no "CommandError:" line
+            raise SystemExit(1)  # exactly the error lines on stderr (docs/import.md), no "CommandError:" line
         self.stdout.write(f"opprettet {job.created}, endret {job.changed}, uendret {job.unchanged}")
