@@ -37,7 +37,7 @@ from core.api import (
 )
 from core.months import format_month
 from core.progress import progress_of
-from grants import eligibility, exports, selectors
+from grants import exports, rules, selectors
 from grants.models import CaseStatus, GrunntilskuddApplication, IntroduksjonsAvtale, PaymentLine, PaymentMonth
 from grants.permissions import can_recompute
 from grants.services import cases, ledger
@@ -96,11 +96,11 @@ class GrunntilskuddSerializer(CaseSerializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_dekker_fra(self, case):
-        return format_month(eligibility.grunntilskudd_coverage(case.avtale_fra)[0]) if case.avtale_fra else None
+        return format_month(rules.grunntilskudd_coverage(case.avtale_fra)[0]) if case.avtale_fra else None
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_dekker_til(self, case):
-        return format_month(eligibility.grunntilskudd_coverage(case.avtale_fra)[1]) if case.avtale_fra else None
+        return format_month(rules.grunntilskudd_coverage(case.avtale_fra)[1]) if case.avtale_fra else None
 
 
 class IntroduksjonSerializer(CaseSerializer):

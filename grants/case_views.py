@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from core.months import first_of_month
 from core.workflow import TransitionNotAllowed
-from grants import eligibility, selectors
+from grants import rules, selectors
 from grants.forms import AllotmentForm, DecisionForm, GrunntilskuddForm, IntroduksjonForm
 from grants.models import CaseStatus, GrunntilskuddApplication, IntroductionAllotment, IntroduksjonsAvtale
 from grants.services import cases
@@ -173,7 +173,7 @@ def case_detail(request, kind, pk):
                "checks": case.checks or live_checks, "checks_failing": any(not c["ok"] for c in case.checks),
                "can_edit": case.status == CaseStatus.UTKAST and can_administer(request.user, case.municipality)[0]}
     if kind.slug == "grunntilskudd":
-        context["coverage"] = eligibility.grunntilskudd_coverage(case.avtale_fra) if case.avtale_fra else None
+        context["coverage"] = rules.grunntilskudd_coverage(case.avtale_fra) if case.avtale_fra else None
         context["payments"] = selectors.grunntilskudd_months(case, until=first_of_month(cases.today()))
     else:
         context["host_lists"] = case.host_lists.select_related("municipality")
@@ -209,7 +209,7 @@ def case_letter(request, kind, pk):
         raise Http404
     context = {"kind": kind, "case": case, "checks": case.checks}
     if kind.slug == "grunntilskudd" and case.avtale_fra:
-        context["coverage"] = eligibility.grunntilskudd_coverage(case.avtale_fra)
+        context["coverage"] = rules.grunntilskudd_coverage(case.avtale_fra)
     return render(request, "grants/case_letter.html", context)
 
 

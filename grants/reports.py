@@ -10,7 +10,7 @@ from django.db.models.functions import TruncMonth
 
 from alis.models import AlisAgreement, SupervisionSession
 from core.months import add_months, format_month
-from grants import eligibility, rules
+from grants import rules
 from grants.models import EVER_GRANTED, GrunntilskuddApplication, IntroduksjonsAvtale, PaymentLine
 
 KINDS = [rules.KIND_BASIS, rules.KIND_BASIS_UNDER, rules.KIND_BASIS_OVER, rules.KIND_GRUNNTILSKUDD,
@@ -50,8 +50,8 @@ def report(municipality, first: date, last: date) -> list[dict]:
         row["beholdt_av_kommunen" if line["kept_by_municipality"] else "utbetalt_til_leger"] += line["total"]
     grunntilskudd = GrunntilskuddApplication.objects.filter(municipality=municipality, status__in=EVER_GRANTED,
                                                             avtale_fra__isnull=False)
-    active_g = _active(grunntilskudd, lambda c: eligibility.grunntilskudd_coverage(c.avtale_fra)[0],
-                       lambda c: min(eligibility.grunntilskudd_coverage(c.avtale_fra)[1],
+    active_g = _active(grunntilskudd, lambda c: rules.grunntilskudd_coverage(c.avtale_fra)[0],
+                       lambda c: min(rules.grunntilskudd_coverage(c.avtale_fra)[1],
                                      c.terminated_on or date.max), months)
     intro = IntroduksjonsAvtale.objects.filter(municipality=municipality, status__in=EVER_GRANTED)
     active_i = _active(intro, lambda c: c.start_date.replace(day=1), lambda c: c.effective_end, months)

@@ -180,8 +180,8 @@ def worklist(user, municipality) -> dict:
     from django.utils import timezone
 
     from alis.selectors import agreement_table, agreements_ending, awaiting_decision
-    from grants.eligibility import GRUNNTILSKUDD_MONTHS, grunntilskudd_end
     from grants.models import CaseStatus, GrunntilskuddApplication, IntroduksjonsAvtale
+    from grants.rules import GRUNNTILSKUDD_MONTHS, grunntilskudd_end
     from practices.models import ImportJob, Notice
 
     today = timezone.localdate()

@@ -15,8 +15,7 @@ from decimal import Decimal
 from core.money import exact_product, format_number_nb, format_rate
 from core.months import add_months, format_month
 from grants import rules as ledger_rules
-from grants.eligibility import GRUNNTILSKUDD_MONTHS
-from grants.rules import GRUNNTILSKUDD_FLOOR, MODEL_FLAT, MODEL_KNEKKPUNKT, MODELS, Rate
+from grants.rules import GRUNNTILSKUDD_FLOOR, GRUNNTILSKUDD_MONTHS, MODEL_FLAT, MODEL_KNEKKPUNKT, MODELS, Rate
 
 HUNDRED = Decimal(100)
 MAX_MONTHS = 120  # a scenario spans at most ten years of months

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.months import add_months, effective_end, first_of_month
 from core.workflow import ADMINISTRATOR, CASEWORKER, SYSTEM, ServiceError, Transition, Workflow, step_permission
-from grants import eligibility, rules
+from grants import rules
 from grants.models import (
     EVER_GRANTED,
     CaseEvent,
@@ -77,11 +77,11 @@ def holding_of(holder) -> rules.Holding | None:
     return holder and rules.Holding(holder.doctor_id, holder.driftsform, holder.avtale_fra, holder.from_month)
 
 
-def grunntilskudd_checks(*, patient_list, doctor, avtale_fra, on: date) -> list[eligibility.Check]:
+def grunntilskudd_checks(*, patient_list, doctor, avtale_fra, on: date) -> list[rules.Check]:
     holder = holder_on(patient_list, on)
     latest = ListCount.objects.filter(patient_list=patient_list, month__lte=first_of_month(on)).order_by(
         "-month").first()
-    return eligibility.grunntilskudd_checks(
+    return rules.grunntilskudd_checks(
         on=on, applicant_id=doctor.pk if doctor else None, holder_id=holder.doctor_id if holder else None,
         holder_name=holder.doctor.name if holder and holder.doctor else "",
         driftsform=holder.driftsform if holder else None,
@@ -105,18 +105,18 @@ def granted_introduksjon(municipality, *, exclude_pk=None) -> int:
 
 
 def introduksjon_checks(*, municipality, practice, doctor, host_lists, start, end, position_percent,
-                        exclude_pk=None) -> list[eligibility.Check]:
+                        exclude_pk=None) -> list[rules.Check]:
     hosts = []
     for patient_list in host_lists:
         holder = holder_on(patient_list, start)
         hosts.append((patient_list.listenummer, holder.doctor_id if holder else None, patient_list.practice_id))
-    return eligibility.introduksjon_checks(
+    return rules.introduksjon_checks(
         start=start, end=end, position_percent=position_percent, is_specialist=doctor.specialist_general_practice,
         specialist_since=doctor.specialist_since, doctor_id=doctor.pk, practice_id=practice.pk, host_lists=hosts,
         granted=granted_introduksjon(municipality, exclude_pk=exclude_pk), allotted=allotted(municipality))
 
 
-def checks_for(case, *, on: date) -> list[eligibility.Check]:
+def checks_for(case, *, on: date) -> list[rules.Check]:
     if isinstance(case, GrunntilskuddApplication):
         return grunntilskudd_checks(patient_list=case.patient_list, doctor=case.doctor, avtale_fra=case.avtale_fra,
                                     on=on)
@@ -132,7 +132,7 @@ def case_period(case) -> tuple[date, date] | None:
     """The first and last day a case covers: grunntilskudd from the 1st of its first covered month to the end
     of its 24th month, an introduksjonsavtale from start to planned end. None before avtale_fra is known."""
     if isinstance(case, GrunntilskuddApplication):
-        return eligibility.grunntilskudd_period(case.avtale_fra) if case.avtale_fra else None
+        return rules.grunntilskudd_period(case.avtale_fra) if case.avtale_fra else None
     return case.start_date, case.end_date
 
 
@@ -140,10 +140,10 @@ def _check_inside_period(case, on: date) -> None:
     """A termination date lies inside the case's period (docs/grants.md), as for ALIS."""
     period = case_period(case)
     if period and not period[0] <= on <= period[1]:
-        first, last = (eligibility.format_date(day) for day in period)
+        first, last = (rules.format_date(day) for day in period)
         raise CaseError(gettext("Avslutningsdatoen %(date)s er utenfor sakens periode. Velg en dato fra %(first)s "
                                 "til %(last)s (siste dag saken skal gjelde).")
-                        % {"date": eligibility.format_date(on), "first": first, "last": last}, field="date")
+                        % {"date": rules.format_date(on), "first": first, "last": last}, field="date")
 
 
 def _event(case, *, action, from_status, user, reason=""):
@@ -290,7 +290,7 @@ def covered_months(case, *, until: date) -> list[date]:
     if isinstance(case, GrunntilskuddApplication):
         if case.avtale_fra is None:
             return []
-        first, last = eligibility.grunntilskudd_coverage(case.avtale_fra)
+        first, last = rules.grunntilskudd_coverage(case.avtale_fra)
     else:
         first, last = first_of_month(case.start_date), first_of_month(case.effective_end)
     months, month = [], first
@@ -315,7 +315,7 @@ def _recompute_affected(case, *, user, since: date | None):
 
 
 def grunntilskudd_covering(municipality_ids: list[int], month: date,
-                           months: int = eligibility.GRUNNTILSKUDD_MONTHS) -> dict[int, list[rules.Covering]]:
+                           months: int = rules.GRUNNTILSKUDD_MONTHS) -> dict[int, list[rules.Covering]]:
     """{list_id: [Covering]} for cases ever granted that cover the month (one query); `months` is the grant's
     duration (24; another only in a scenario). A list may have two (the doctor's and a successor's): the
     ledger pays the one whose agreement the list is held under that month (rules.paying_case)."""
@@ -327,7 +327,7 @@ def grunntilskudd_covering(municipality_ids: list[int], month: date,
         "pk", "patient_list_id", "doctor_id", "avtale_fra", "terminated_on")
     covering: dict[int, list[rules.Covering]] = {}
     for pk, list_id, doctor_id, avtale_fra, terminated_on in rows:
-        if eligibility.grunntilskudd_covers(avtale_fra=avtale_fra, terminated_on=terminated_on, month=month,
+        if rules.grunntilskudd_covers(avtale_fra=avtale_fra, terminated_on=terminated_on, month=month,
                                             months=months):
             covering.setdefault(list_id, []).append(rules.Covering(f"grunntilskudd:{pk}", doctor_id, avtale_fra))
     return covering

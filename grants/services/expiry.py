@@ -10,9 +10,9 @@ from django.core.mail import send_mail
 from django.db import transaction
 
 from core.months import add_months, first_of_month
-from grants import eligibility, rules
-from grants.eligibility import GRUNNTILSKUDD_MONTHS
+from grants import rules
 from grants.models import CaseStatus, GrunntilskuddApplication, IntroduksjonsAvtale
+from grants.rules import GRUNNTILSKUDD_MONTHS
 from grants.selectors import holdings_on
 from grants.services.cases import transition
 from practices.models import Membership, Notice, Role
@@ -26,7 +26,7 @@ def expire_eligibility(*, today: date) -> dict:
     month = first_of_month(today)
     for case in GrunntilskuddApplication.objects.filter(status=CaseStatus.INNVILGET,
                                                         avtale_fra__lt=add_months(month, 1 - GRUNNTILSKUDD_MONTHS)):
-        last_day = eligibility.grunntilskudd_end(case.avtale_fra)
+        last_day = rules.grunntilskudd_end(case.avtale_fra)
         transition(case, action="expire", reason=f"Siste måned var {last_day:%Y-%m}.")
         expired["grunntilskudd"] += 1
     expired["grunntilskudd"] += _expire_broken_agreements(month)
@@ -67,7 +67,7 @@ def _notices(today: date) -> list[dict]:
     notices = []
     for case in GrunntilskuddApplication.objects.filter(status=CaseStatus.INNVILGET, avtale_fra__isnull=False
                                                         ).select_related("patient_list", "doctor"):
-        end = eligibility.grunntilskudd_end(case.avtale_fra)
+        end = rules.grunntilskudd_end(case.avtale_fra)
         if today <= end <= horizon:
             notices.append({"municipality_id": case.municipality_id, "key": f"grunntilskudd-slutt-{case.pk}-{end}",
                             "text": f"Grunntilskuddet for liste {case.patient_list.listenummer} ({case.doctor.name}) "

@@ -21,9 +21,9 @@ from core.progress import set_progress
 from core.tasks import send
 from core.workflow import CASEWORKER, SUPERUSER, ServiceError, Transition, TransitionNotAllowed, Workflow
 from grants import rules
-from grants.eligibility import GRUNNTILSKUDD_MONTHS
 from grants.models import PaymentLine, PaymentMonth, PaymentRun, RateSchedule
 from grants.permissions import can_attest, can_authorise
+from grants.rules import GRUNNTILSKUDD_MONTHS
 from practices.models import Driftsform, ListCount, ListHolder, Municipality, PatientList
 
 logger = logging.getLogger(__name__)

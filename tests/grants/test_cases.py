@@ -8,7 +8,7 @@ from django.core import mail
 from django.core.management import call_command
 
 from core.workflow import TransitionNotAllowed
-from grants import eligibility
+from grants import rules
 from grants.models import CaseEvent, CaseStatus, GrunntilskuddApplication, IntroductionAllotment, PaymentLine
 from grants.services import cases, ledger
 from grants.services.expiry import expire_eligibility
@@ -120,13 +120,13 @@ BASE = dict(on=date(2020, 7, 1), applicant_id=1, holder_id=1, holder_name="A", d
      "Søkeren er ikke listeinnehaver for listen (innehaver nå: Berit)."),
 ])
 def test_grunntilskudd_checks_at_their_boundaries(change, code, ok, message):
-    checks = {c.code: c for c in eligibility.grunntilskudd_checks(**{**BASE, **change})}
+    checks = {c.code: c for c in rules.grunntilskudd_checks(**{**BASE, **change})}
     assert (checks[code].ok, checks[code].message) == (ok, message)
 
 
 def test_coverage_starts_not_before_may_2020():
-    assert eligibility.grunntilskudd_coverage(date(2020, 6, 15)) == (date(2020, 6, 1), date(2022, 5, 1))
-    assert eligibility.grunntilskudd_coverage(date(2019, 9, 1)) == (date(2020, 5, 1), date(2021, 8, 1))
+    assert rules.grunntilskudd_coverage(date(2020, 6, 15)) == (date(2020, 6, 1), date(2022, 5, 1))
+    assert rules.grunntilskudd_coverage(date(2019, 9, 1)) == (date(2020, 5, 1), date(2021, 8, 1))
 
 
 @pytest.mark.parametrize("position, end, ok", [
@@ -135,8 +135,8 @@ def test_coverage_starts_not_before_may_2020():
     (80, date(2024, 6, 30), True), (80, date(2024, 7, 1), False),
 ])
 def test_introduksjon_duration_grows_with_a_reduced_position(position, end, ok):
-    assert eligibility.introduksjon_latest_end(date(2022, 1, 1), 50) == date(2025, 12, 31)
-    checks = {c.code: c for c in eligibility.introduksjon_checks(
+    assert rules.introduksjon_latest_end(date(2022, 1, 1), 50) == date(2025, 12, 31)
+    checks = {c.code: c for c in rules.introduksjon_checks(
         start=date(2022, 1, 1), end=end, position_percent=position, is_specialist=False, doctor_id=1,
         practice_id=1, host_lists=[("7", 2, 1)], granted=0, allotted=1)}
     assert checks["varighet"].ok is ok
@@ -156,7 +156,7 @@ def test_introduksjon_duration_grows_with_a_reduced_position(position, end, ok):
 def test_introduksjon_checks(change, code, ok):
     base = dict(start=date(2022, 1, 1), end=date(2023, 12, 31), position_percent=100, is_specialist=False,
                 doctor_id=1, practice_id=1, host_lists=[("7", 2, 1)], granted=0, allotted=1)
-    checks = {c.code: c for c in eligibility.introduksjon_checks(**{**base, **change})}
+    checks = {c.code: c for c in rules.introduksjon_checks(**{**base, **change})}
     assert checks[code].ok is ok
 
 
