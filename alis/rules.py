@@ -4,7 +4,7 @@ CSV parser pass plain values in and get Norwegian messages back. docs/alis.md ex
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -12,7 +12,7 @@ from dateutil.relativedelta import relativedelta
 from django.utils.translation import gettext_lazy as _
 
 from core.money import divide_and_round_kr, exact_product, format_number_nb
-from core.workflow import ADMINISTRATOR, CASEWORKER, SYSTEM, Transition, Workflow
+from core.workflow import ADMINISTRATOR, CASEWORKER, SYSTEM, Check, Transition, Workflow
 
 # --- statuses and the transition table (docs/alis.md, docs/grants.md) -------------------------------------
 
@@ -78,18 +78,6 @@ class DoctorFacts:
 
     def specialist_on(self, day: date) -> bool:
         return self.specialist and (self.specialist_since is None or self.specialist_since <= day)
-
-
-@dataclass(frozen=True)
-class Check:
-    """One eligibility check shown at approval; a failing one blocks it unless the caseworker overrides."""
-
-    code: str
-    ok: bool
-    message: str
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def doctor_checks(*, doctor: DoctorFacts, supervisor: DoctorFacts, start: date) -> list[Check]:

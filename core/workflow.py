@@ -3,7 +3,7 @@
 A table lists every allowed (from, action) → to with who may do it; services call `transition_for` before
 any change and record an event with who, when and why. Nothing here touches the database."""
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 ADMINISTRATOR, CASEWORKER, SYSTEM, SUPERUSER = "administrator", "caseworker", "system", "superuser"
 
@@ -28,6 +28,19 @@ class TransitionNotAllowed(Exception):
         self.status, self.action, self.allowed = status, action, allowed
         names = ", ".join(allowed) or "ingen"
         super().__init__(f"«{action}» er ikke tillatt når saken har status «{status}». Tillatt nå: {names}.")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One eligibility check of a case, stored with it and shown at the decision; a failing one blocks approval
+    unless the caseworker records an override reason."""
+
+    code: str
+    ok: bool
+    message: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass(frozen=True)

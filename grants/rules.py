@@ -8,7 +8,7 @@ built here next to the amount it explains. docs/rates.md explains the rates and 
 
 import calendar
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -23,6 +23,7 @@ from core.money import (
     to_decimal,
 )
 from core.months import add_months, format_month, month_label
+from core.workflow import Check
 
 MODEL_FLAT, MODEL_KNEKKPUNKT, MODEL_PASIENTTILPASSET = "flat", "knekkpunkt", "pasienttilpasset"
 MODELS = (MODEL_FLAT, MODEL_KNEKKPUNKT, MODEL_PASIENTTILPASSET)
@@ -500,16 +501,6 @@ GRUNNTILSKUDD_MONTHS = 24
 # the grunntilskudd floor of the rates, one constant
 LISTETAK_OVER = PATIENTS_UNDER = GRUNNTILSKUDD_FLOOR
 INTRODUKSJON_FROM = date(2022, 1, 1)
-
-
-@dataclass(frozen=True)
-class Check:
-    code: str
-    ok: bool
-    message: str
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def format_date(value: date) -> str:
