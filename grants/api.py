@@ -1,8 +1,10 @@
 """REST endpoints for grant cases and the payment ledger (docs/api.md).
 
-Thin callers of grants.selectors (scope), grants.services.cases (create_case, transition) and
+Thin callers of grants.selectors (scope), grants.services.cases (the draft services, transition) and
 grants.services.ledger (start_recompute, attest_month, authorise_month); their exceptions become statuses in
 core.api.exception_handler. Payment lines carry the fields of the CSV export (grants.exports.LINE_COLUMNS)."""
+
+from contextlib import contextmanager
 
 from django.db import transaction
 from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum
@@ -42,10 +44,8 @@ from grants.models import CaseStatus, GrunntilskuddApplication, IntroduksjonsAvt
 from grants.permissions import can_recompute
 from grants.services import cases, ledger
 from practices.api import HprField, KommunenummerField, field_error, municipality_to_act_in
-from practices.models import Doctor
 from practices.permissions import can_administer, can_casework, require
 from practices.selectors import lists_for, practices_for
-from practices.services import doctor_save
 
 CASES_TAG = "grunntilskudd og introduksjonsavtaler"
 PAYMENTS_TAG = "utbetalinger"
@@ -169,6 +169,16 @@ class CaseViewSet(TransitionMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
             "municipality", "created_by", "submitted_by", "decided_by", "doctor", *self.related)
         return queryset.order_by("-created_at", "-pk")
 
+    @contextmanager
+    def field_errors(self):
+        """A refused draft as a 400 on the API's own field (patient_list → listenummer, doctor → hpr_nummer)."""
+        try:
+            yield
+        except cases.CaseError as error:
+            if error.status != 400 or not error.field:
+                raise
+            raise field_error(self.service_fields.get(error.field, error.field), str(error)) from None
+
     def transition(self, case, *, action, user, reason="", override_reason="", date=None):
         return cases.transition(case, action=action, user=user, reason=reason, override_reason=override_reason,
                                 on=date)
@@ -207,17 +217,10 @@ class GrunntilskuddViewSet(CaseViewSet):
         if patient_list is None:
             raise field_error("listenummer", f"Kommune {municipality.kommunenummer} har ingen liste med nummer "
                                               f"{data['listenummer']}.")
-        try:
-            holder = cases.grunntilskudd_applicant(patient_list)
-        except cases.CaseError as error:
-            raise field_error("listenummer", str(error)) from None
-        if holder.doctor.hpr_nummer != data["hpr_nummer"]:
-            raise field_error("hpr_nummer", f"Søkeren må være listens innehaver nå: {holder.doctor.name} "
-                                             f"(HPR {holder.doctor.hpr_nummer}).")
-        case = GrunntilskuddApplication(
-            municipality=municipality, patient_list=patient_list, doctor=holder.doctor,
-            avtale_fra=data.get("avtale_fra") or holder.avtale_fra, saksnummer=data.get("saksnummer", ""))
-        return cases.create_case(case=case, user=user)
+        with self.field_errors():
+            return cases.save_grunntilskudd_draft(
+                user=user, patient_list=patient_list, avtale_fra=data.get("avtale_fra"),
+                saksnummer=data.get("saksnummer", ""), applicant_hpr=data["hpr_nummer"])
 
 
 @extend_schema_view(
@@ -250,18 +253,12 @@ class IntroduksjonViewSet(CaseViewSet):
         if missing:
             raise field_error("host_lists", f"Kommune {municipality.kommunenummer} har ingen liste med nummer "
                                              f"{', '.join(missing)}.")
-        doctor = Doctor.objects.filter(hpr_nummer=data["hpr_nummer"]).first()
-        if doctor is None:
-            if not data.get("doctor_name", "").strip():
-                raise field_error("doctor_name", f"Ingen lege med HPR-nummer {data['hpr_nummer']} er registrert. "
-                                                  "Oppgi legens navn (doctor_name), så registreres legen.")
-            doctor = doctor_save(doctor=Doctor(hpr_nummer=data["hpr_nummer"], name=data["doctor_name"].strip()),
-                                 user=user)
-        case = IntroduksjonsAvtale(
-            municipality=municipality, practice=practice, doctor=doctor, start_date=data["start_date"],
-            end_date=data["end_date"], position_percent=data["position_percent"],
-            annual_contribution=data["annual_contribution"], saksnummer=data.get("saksnummer", ""))
-        return cases.create_case(case=case, user=user, host_lists=host_lists)
+        with self.field_errors():
+            return cases.save_introduksjon_draft(
+                user=user, practice=practice, hpr_nummer=data["hpr_nummer"], doctor_name=data.get("doctor_name", ""),
+                host_lists=host_lists, start_date=data["start_date"], end_date=data["end_date"],
+                position_percent=data["position_percent"], annual_contribution=data["annual_contribution"],
+                saksnummer=data.get("saksnummer", ""))
 
 
 # --- payment lines ----------------------------------------------------------------------------------------

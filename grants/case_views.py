@@ -22,7 +22,6 @@ from grants.services import cases
 from practices.models import Doctor, Role
 from practices.permissions import can_administer, require
 from practices.selectors import municipalities_for
-from practices.services import doctor_save
 
 
 @dataclass(frozen=True)
@@ -82,13 +81,6 @@ def case_index(request, kind):
     return render(request, "grants/case_index.html", context)
 
 
-def _save_doctor(form, user) -> Doctor:
-    """The introduksjonslege by HPR number, registered with the form's name if new (never renamed here)."""
-    hpr = form.cleaned_data["hpr_nummer"]
-    return Doctor.objects.filter(hpr_nummer=hpr).first() or doctor_save(
-        doctor=Doctor(hpr_nummer=hpr, name=form.cleaned_data["doctor_name"]), user=user)
-
-
 @login_required
 def case_edit(request, kind, pk=None):
     kind = _kind(kind)
@@ -97,26 +89,24 @@ def case_edit(request, kind, pk=None):
     require(can_administer(request.user, instance.municipality) if instance else _can_create(request.user))
     form = kind.form(request.POST or None, instance=instance, user=request.user)
     if request.method == "POST" and form.is_valid():
-        case = form.save(commit=False)
-        host_lists = None
-        if kind.slug == "grunntilskudd":
-            case.municipality = instance.municipality if instance else case.patient_list.municipality
-            try:
-                case.doctor = cases.grunntilskudd_applicant(case.patient_list).doctor
-            except cases.CaseError as error:
-                form.add_error("patient_list", str(error))
-                return render(request, "grants/case_form.html", {"form": form, "kind": kind, "case": instance})
-        else:
-            case.municipality = instance.municipality if instance else case.practice.municipality
-            case.doctor = _save_doctor(form, request.user)
-            host_lists = form.cleaned_data["host_lists"]
+        data = form.cleaned_data
         try:
-            case = (cases.update_case(case=case, user=request.user, host_lists=host_lists) if instance else
-                    cases.create_case(case=case, user=request.user, host_lists=host_lists))
+            if kind.slug == "grunntilskudd":
+                case = cases.save_grunntilskudd_draft(
+                    user=request.user, case=instance, patient_list=data["patient_list"], avtale_fra=data["avtale_fra"],
+                    saksnummer=data["saksnummer"])
+            else:
+                case = cases.save_introduksjon_draft(
+                    user=request.user, case=instance, practice=data["practice"], hpr_nummer=data["hpr_nummer"],
+                    doctor_name=data["doctor_name"], host_lists=data["host_lists"], start_date=data["start_date"],
+                    end_date=data["end_date"], position_percent=data["position_percent"],
+                    annual_contribution=data["annual_contribution"], saksnummer=data["saksnummer"])
         except cases.Forbidden as error:
             require((False, str(error)))
-        except (cases.CaseError, ValidationError) as error:
-            form.add_error(None, error.messages if isinstance(error, ValidationError) else str(error))
+        except cases.CaseError as error:
+            form.add_error(error.field if error.field in form.fields else None, str(error))
+        except ValidationError as error:
+            form.add_error(None, error.messages)
         else:
             messages.success(request, _("Utkastet er lagret. Se vilkårene og send inn saken."))
             return redirect(f"grants:{kind.slug}_detail", pk=case.pk)

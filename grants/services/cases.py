@@ -21,8 +21,9 @@ from grants.models import (
     IntroductionAllotment,
     IntroduksjonsAvtale,
 )
-from practices.models import ListCount, ListHolder
+from practices.models import Doctor, ListCount, ListHolder
 from practices.permissions import can_administer, can_casework
+from practices.services import doctor_save
 
 S = CaseStatus
 WORKFLOW = Workflow(
@@ -175,6 +176,44 @@ def _check_belongs(case, host_lists) -> None:
     for obj, field, label in referred:
         if obj.municipality_id != case.municipality_id:
             raise CaseError(f"{label} hører til en annen kommune enn saken.", field=field)
+
+
+@transaction.atomic
+def save_grunntilskudd_draft(*, user, patient_list, avtale_fra=None, saksnummer: str = "", case=None,
+                             applicant_hpr: str | None = None) -> GrunntilskuddApplication:
+    """Create (or, given `case`, edit) a grunntilskudd draft: the applicant is whoever holds the list now, and the
+    agreement's date is the one given or the holder's (docs/grants.md). The browser and the API both come here;
+    the API names the applicant by HPR number, which must be that holder's."""
+    holder = grunntilskudd_applicant(patient_list)
+    if applicant_hpr is not None and holder.doctor.hpr_nummer != applicant_hpr:
+        raise CaseError(f"Søkeren må være listens innehaver nå: {holder.doctor.name} "
+                        f"(HPR {holder.doctor.hpr_nummer}).", field="doctor")
+    case = case or GrunntilskuddApplication(municipality=patient_list.municipality)
+    case.patient_list, case.doctor = patient_list, holder.doctor
+    case.avtale_fra, case.saksnummer = avtale_fra or holder.avtale_fra, saksnummer
+    return update_case(case=case, user=user) if case.pk else create_case(case=case, user=user)
+
+
+@transaction.atomic
+def save_introduksjon_draft(*, user, practice, hpr_nummer: str, doctor_name: str, host_lists, start_date, end_date,
+                            position_percent, annual_contribution, saksnummer: str = "",
+                            case=None) -> IntroduksjonsAvtale:
+    """Create (or, given `case`, edit) an introduksjonsavtale draft. The introduksjonslege is found by HPR number,
+    or registered with `doctor_name` (doctors are national, practices.services.doctor_save); the browser and the
+    API both come here."""
+    doctor = Doctor.objects.filter(hpr_nummer=hpr_nummer).first()
+    if doctor is None:
+        if not (doctor_name or "").strip():
+            raise CaseError(f"Ingen lege med HPR-nummer {hpr_nummer} er registrert. Oppgi legens navn (doctor_name), "
+                            "så registreres legen.", field="doctor_name")
+        doctor = doctor_save(doctor=Doctor(hpr_nummer=hpr_nummer, name=doctor_name.strip()), user=user)
+    case = case or IntroduksjonsAvtale(municipality=practice.municipality)
+    case.practice, case.doctor, case.start_date, case.end_date = practice, doctor, start_date, end_date
+    case.position_percent, case.annual_contribution, case.saksnummer = position_percent, annual_contribution, saksnummer
+    host_lists = list(host_lists)
+    if case.pk:
+        return update_case(case=case, user=user, host_lists=host_lists)
+    return create_case(case=case, user=user, host_lists=host_lists)
 
 
 @transaction.atomic
