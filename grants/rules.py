@@ -274,6 +274,12 @@ def grunntilskudd_floor_amount(*, rate: Rate, month: date) -> Decimal:
     return _per_patient_amount(rate, month, rate.grunntilskudd_floor, rate.rate_under, Decimal(1))
 
 
+def kept_by_municipality(driftsform: str | None) -> bool:
+    """The basistilskudd of a fastlønnet or ubesatt list stays with the municipality: its lines are written with
+    the municipality as payee, «beholdes av kommunen» (docs/payments.md)."""
+    return driftsform in ("fastlonnet", "ubesatt")
+
+
 @dataclass(frozen=True)
 class Holding:
     """Who holds a list in a month: the ListHolder row in force (doctor None = ubesatt)."""

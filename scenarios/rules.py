@@ -225,3 +225,33 @@ def size_curve(rates: dict[str, Rate], month: date, *, grunntilskudd: bool = Fal
             n=n, listetak=listetak, rate=rate, month=month, grunntilskudd_covers=grunntilskudd)), Decimal("0.00")))
             for n in points]
     return {"n": points, "series": series}
+
+
+def action_plan_rows(result: dict) -> list[dict]:
+    """«Effekt av handlingsplanen», one row per month of a run's result: basis paid vs the flat kr 499 (the
+    knekkpunkt effect), grunntilskudd (kroner and lists), agreements active and paid, all computed, and what the
+    ledger has booked (docs/scenarios.md)."""
+    agreements = result.get("agreements") or {}
+    introduksjon, alis = agreements.get("introduksjon") or [], agreements.get("alis") or []
+    rows = []
+    for index, month in enumerate(result.get("months", [])):
+        kinds = {k["kind"]: k for k in month["kinds"]}
+
+        def total(names, side, kinds=kinds):
+            return sum((Decimal(kinds[k][side]) for k in names if k in kinds), Decimal("0.00"))
+
+        basis, flat = (total(ledger_rules.BASIS_KINDS, side) for side in ("actual", "scenario"))
+        grunntilskudd = kinds.get(ledger_rules.KIND_GRUNNTILSKUDD, {})
+        rows.append({
+            "month": month["month"], "label": month["label"], "basis": basis, "flat": flat, "effect": basis - flat,
+            "grunntilskudd": Decimal(grunntilskudd.get("actual", "0")),
+            "grunntilskudd_lists": grunntilskudd.get("actual_lines", 0),
+            "introduksjon": introduksjon[index] if index < len(introduksjon) else 0,
+            "introduksjon_kr": total([ledger_rules.KIND_INTRODUKSJON], "actual"),
+            "alis": alis[index] if index < len(alis) else 0,
+            "alis_kr": total([ledger_rules.KIND_ALIS], "actual"),
+            "total": Decimal(month["actual"]),
+            "booked": Decimal(month["booked"]) if month["booked"] is not None else None,
+            "estimate": month["estimate"], "missing": month["missing"],
+        })
+    return rows

@@ -17,10 +17,9 @@ from core.money import format_number_nb, format_rate
 from core.months import add_months, format_month
 from core.progress import progress_of
 from grants import exports
-from grants import rules as ledger_rules
 from practices.models import ListCount
 from practices.permissions import require
-from scenarios import permissions, selectors, services
+from scenarios import permissions, rules, selectors, services
 from scenarios.forms import ScenarioForm
 from scenarios.models import Scenario, ScenarioRun
 
@@ -272,35 +271,6 @@ def _report_scope(request):
     return list(request.municipalities), False, ""
 
 
-def report_rows(result: dict) -> list[dict]:
-    """One row per month: basis paid vs the flat kr 499 (the knekkpunkt effect), grunntilskudd (kroner and
-    lists), agreements active and paid, all computed, and what the ledger has booked."""
-    agreements = result.get("agreements") or {}
-    introduksjon, alis = agreements.get("introduksjon") or [], agreements.get("alis") or []
-    rows = []
-    for index, month in enumerate(result.get("months", [])):
-        kinds = {k["kind"]: k for k in month["kinds"]}
-
-        def total(names, side, kinds=kinds):
-            return sum((Decimal(kinds[k][side]) for k in names if k in kinds), Decimal("0.00"))
-
-        basis, flat = (total(ledger_rules.BASIS_KINDS, side) for side in ("actual", "scenario"))
-        grunntilskudd = kinds.get(ledger_rules.KIND_GRUNNTILSKUDD, {})
-        rows.append({
-            "month": month["month"], "label": month["label"], "basis": basis, "flat": flat, "effect": basis - flat,
-            "grunntilskudd": Decimal(grunntilskudd.get("actual", "0")),
-            "grunntilskudd_lists": grunntilskudd.get("actual_lines", 0),
-            "introduksjon": introduksjon[index] if index < len(introduksjon) else 0,
-            "introduksjon_kr": total([ledger_rules.KIND_INTRODUKSJON], "actual"),
-            "alis": alis[index] if index < len(alis) else 0,
-            "alis_kr": total([ledger_rules.KIND_ALIS], "actual"),
-            "total": Decimal(month["actual"]),
-            "booked": Decimal(month["booked"]) if month["booked"] is not None else None,
-            "estimate": month["estimate"], "missing": month["missing"],
-        })
-    return rows
-
-
 REPORT_COLUMNS = ["maaned", "basistilskudd", "flat_499", "knekkpunkteffekt", "grunntilskudd",
                   "lister_med_grunntilskudd", "introduksjonsavtaler_aktive", "introduksjon_kr", "alis_aktive",
                   "alis_kr", "sum_beregnet", "bokfort"]
@@ -330,7 +300,7 @@ def report(request):
             messages.error(request, " ".join(error.messages))
         return redirect(reverse("scenarios:report") + (f"?kommune={chosen}" if chosen else ""))
     newest, done = selectors.report_run(request.user, key), selectors.report_done(request.user, key)
-    rows = report_rows(done.result) if done else []
+    rows = rules.action_plan_rows(done.result) if done else []
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx") and done:
         return _report_export(rows, fmt)

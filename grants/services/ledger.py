@@ -24,7 +24,7 @@ from grants import rules
 from grants.models import PaymentLine, PaymentMonth, PaymentRun, RateSchedule
 from grants.permissions import can_attest, can_authorise
 from grants.rules import GRUNNTILSKUDD_MONTHS
-from practices.models import Driftsform, ListCount, ListHolder, Municipality, PatientList
+from practices.models import ListCount, ListHolder, Municipality, PatientList
 
 logger = logging.getLogger(__name__)
 KEPT_SUFFIX = " – beholdes av kommunen"
@@ -129,7 +129,7 @@ def compute_months(municipality_ids: list[int], month: date, *, rates=None,
          holder_from) in inputs.counts:
         if rate is None:
             continue
-        kept = driftsform in (Driftsform.FASTLONNET, Driftsform.UBESATT)
+        kept = rules.kept_by_municipality(driftsform)
         # grunntilskudd follows the doctor's fastlegeavtale, not the list (docs/grants.md, docs/grants.md)
         case, _ = rules.paying_case(covering.get(list_id, []), rules.Holding(doctor_id, driftsform, avtale_fra,
                                                                       holder_from))
