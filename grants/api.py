@@ -7,8 +7,6 @@ core.api.exception_handler. Payment lines carry the fields of the CSV export (gr
 from contextlib import contextmanager
 
 from django.db import transaction
-from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import (
@@ -331,24 +329,6 @@ class PaymentMonthSerializer(serializers.Serializer):
         return [row.get("listenummer", "") for row in payment_month.missing_counts or []]
 
 
-def _sum(**filters_):
-    lines = PaymentLine.objects.filter(municipality=OuterRef("municipality"), month=OuterRef("month"), **filters_)
-    total = Subquery(lines.order_by().values("municipality").annotate(s=Sum("amount")).values("s")[:1])
-    return Coalesce(total, 0, output_field=DecimalField(max_digits=14, decimal_places=2))
-
-
-def payment_months(user):
-    """The user's PaymentMonth rows with their totals (one query)."""
-    from practices.selectors import municipalities_for
-
-    count = PaymentLine.objects.filter(municipality=OuterRef("municipality"), month=OuterRef("month")).order_by(
-    ).values("municipality").annotate(n=Count("pk")).values("n")[:1]
-    return PaymentMonth.objects.filter(municipality__in=municipalities_for(user)).select_related(
-        "municipality", "attested_by", "authorised_by").annotate(
-        line_count=Coalesce(Subquery(count), 0), total=_sum(), paid_out=_sum(kept_by_municipality=False),
-        kept=_sum(kept_by_municipality=True)).order_by("municipality__kommunenummer", "-month")
-
-
 class PaymentMonthFilter(filters.FilterSet):
     kommunenummer = filters.CharFilter(field_name="municipality__kommunenummer", max_length=4)
     month = MonthFilter(field_name="month", help_text="ÅÅÅÅ-MM")
@@ -364,7 +344,7 @@ class PaymentMonthViewSet(mixins.ListModelMixin, ApiViewSet):
     filterset_class = PaymentMonthFilter
 
     def get_queryset(self):
-        return payment_months(self.request.user)
+        return selectors.payment_months(self.request.user)
 
 
 MONTH_PATH = [OpenApiParameter("kommunenummer", str, OpenApiParameter.PATH, description="Fire sifre."),
@@ -384,7 +364,8 @@ class PaymentMonthDetailView(ApiMixin, APIView):
 
     def get(self, request, kommunenummer, month):
         municipality, month = _month_of(request, kommunenummer, month)
-        payment_month = get_object_or_404(payment_months(request.user), municipality=municipality, month=month)
+        payment_month = get_object_or_404(selectors.payment_months(request.user), municipality=municipality,
+                                          month=month)
         return Response(PaymentMonthSerializer(payment_month).data)
 
 
@@ -422,7 +403,7 @@ class ClosingView(ApiMixin, APIView):
             if who:
                 return Response({"detail": str(error)}, status=status.HTTP_403_FORBIDDEN)
             return Response({"detail": str(error), "status": payment_month.status}, status=status.HTTP_409_CONFLICT)
-        return Response(PaymentMonthSerializer(payment_months(request.user).get(
+        return Response(PaymentMonthSerializer(selectors.payment_months(request.user).get(
             municipality=municipality, month=month)).data)
 
 

@@ -2,8 +2,10 @@
 
 from collections import defaultdict
 from datetime import date
+from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, DecimalField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from core.months import format_month
@@ -44,6 +46,29 @@ def totals_by_kind(lines: QuerySet[PaymentLine]) -> list[dict]:
     rows = lines.order_by().values("kind", "kept_by_municipality").annotate(total=Sum("amount"), count=Count("pk"))
     rows = sorted(rows, key=lambda row: (order.get(row["kind"], len(order)), row["kept_by_municipality"]))
     return [{**row, "label": labels.get(row["kind"], row["kind"])} for row in rows]
+
+
+def month_sums(totals: list[dict]) -> dict:
+    """Paid out, kept by the municipality and in all, from totals_by_kind (the month page)."""
+    paid_out = sum((t["total"] for t in totals if not t["kept_by_municipality"]), Decimal("0"))
+    kept = sum((t["total"] for t in totals if t["kept_by_municipality"]), Decimal("0"))
+    return {"paid_out": paid_out, "kept": kept, "total": paid_out + kept}
+
+
+def _month_sum(**filters_):
+    lines = PaymentLine.objects.filter(municipality=OuterRef("municipality"), month=OuterRef("month"), **filters_)
+    total = Subquery(lines.order_by().values("municipality").annotate(s=Sum("amount")).values("s")[:1])
+    return Coalesce(total, 0, output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
+def payment_months(user):
+    """The user's PaymentMonth rows with their totals: paid out, kept by the municipality, all (one query)."""
+    count = PaymentLine.objects.filter(municipality=OuterRef("municipality"), month=OuterRef("month")).order_by(
+    ).values("municipality").annotate(n=Count("pk")).values("n")[:1]
+    return PaymentMonth.objects.filter(municipality__in=municipalities_for(user)).select_related(
+        "municipality", "attested_by", "authorised_by").annotate(
+        line_count=Coalesce(Subquery(count), 0), total=_month_sum(), paid_out=_month_sum(kept_by_municipality=False),
+        kept=_month_sum(kept_by_municipality=True)).order_by("municipality__kommunenummer", "-month")
 
 
 def month_overview(municipality: Municipality) -> list[dict]:

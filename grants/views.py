@@ -70,9 +70,7 @@ def payment_month(request, kommunenummer, month):
     return render(request, "grants/payment_month.html", {
         "municipality": municipality, "month": month, "month_label": month_label(month),
         "payment_month": payment_month, "totals": totals, "page": page, "kinds": PaymentLine.Kind.choices,
-        "paid_out": sum(t["total"] for t in totals if not t["kept_by_municipality"]),
-        "kept": sum(t["total"] for t in totals if t["kept_by_municipality"]),
-        "total": sum(t["total"] for t in totals),
+        **selectors.month_sums(totals),
         "run": run, "run_progress": _run_progress(run) if run else 0,
         "can_recompute": can_recompute(request.user, municipality),
         "can_attest": can_attest(request.user, payment_month) if payment_month.pk else (False, _(
