@@ -129,6 +129,18 @@ def holdings_on(list_ids, month: date) -> dict:
     return holdings
 
 
+def _why_unpaid(gap, count: tuple[int, int] | None) -> str:
+    """Why a covered month has no grunntilskudd line: the agreement first, then the month's (n, listetak)."""
+    from grants import rules
+
+    if gap:
+        return gap.message
+    if count is None:
+        return "mangler listetall"
+    return (rules.grunntilskudd_reason_none(n=count[0], listetak=count[1])
+            or "måneden er ikke beregnet på nytt etter vedtaket")
+
+
 def grunntilskudd_months(case, *, until: date) -> list[dict]:
     """Each month a granted grunntilskudd covers, up to `until`: what the ledger paid for it, or why nothing
     (the ledger's rules: the agreement, then the count) — for the case page (four queries)."""
@@ -154,14 +166,7 @@ def grunntilskudd_months(case, *, until: date) -> list[dict]:
         holding = next((h for h in reversed(holders) if h.from_month <= month), None)
         gap = rules.grunntilskudd_agreement_gap(doctor_id=case.doctor_id, avtale_fra=case.avtale_fra,
                                                 holding=holding)
-        if gap:
-            reason = gap.message
-        elif month not in counts:
-            reason = "mangler listetall"
-        else:
-            reason = (rules.grunntilskudd_reason_none(n=counts[month][0], listetak=counts[month][1])
-                      or "måneden er ikke beregnet på nytt etter vedtaket")
-        rows.append({"month": month, "amount": None, "reason": reason})
+        rows.append({"month": month, "amount": None, "reason": _why_unpaid(gap, counts.get(month))})
     return rows
 
 
@@ -185,13 +190,7 @@ def grunntilskudd_not_paying(municipality: Municipality, month: date) -> list[di
     for list_id in sorted(waiting):
         count = counts.get(list_id)
         case, gap = rules.paying_case(covering[list_id], holdings.get(list_id))
-        if gap:
-            reason = gap.message
-        elif count is None:
-            reason = "mangler listetall"
-        else:
-            reason = (rules.grunntilskudd_reason_none(n=count.antall_pasienter, listetak=count.listetak)
-                      or "måneden er ikke beregnet på nytt etter vedtaket")
+        reason = _why_unpaid(gap, (count.antall_pasienter, count.listetak) if count else None)
         rows.append({"list_id": list_id, "case_ref": (case or covering[list_id][0]).ref,
                      "listenummer": count.patient_list.listenummer if count else "", "reason": reason})
     return rows
