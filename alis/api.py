@@ -5,17 +5,16 @@ agreement_transition, session_add); AlisError, Forbidden, ChecksFailed and Trans
 400 and 409 in core.api.exception_handler."""
 
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
 from alis import permissions, rules, selectors, services
 from alis.models import AlisAgreement, EmploymentForm, SessionKind, Status, SupervisionSession
+from core import api as core_api
 from core.api import (
-    ActionSerializer,
     ApiDateField,
     ApiViewSet,
-    CheckSerializer,
     TransitionMixin,
     responses,
     transition_schemas,
@@ -33,8 +32,8 @@ SERVICE_FIELDS = {"doctor": "hpr_nummer", "supervisor": "supervisor_hpr_nummer",
 # --- agreements -------------------------------------------------------------------------------------------
 
 
-class AgreementSerializer(serializers.ModelSerializer):
-    kommunenummer = serializers.CharField(source="municipality.kommunenummer", read_only=True)
+class AgreementSerializer(core_api.CaseSerializer):
+    engine = services.ENGINE
     organisasjonsnummer = serializers.CharField(source="practice.organisasjonsnummer", read_only=True)
     hpr_nummer = serializers.CharField(source="doctor.hpr_nummer", read_only=True)
     lege_navn = serializers.CharField(source="doctor.name", read_only=True)
@@ -42,11 +41,6 @@ class AgreementSerializer(serializers.ModelSerializer):
                                                   help_text="Veileder ved start (senere bytter vises i nettleseren).")
     annual_payment = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
     state_grant_per_year = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
-    created_by = serializers.CharField(source="created_by.username", read_only=True)
-    submitted_by = serializers.CharField(source="submitted_by.username", read_only=True, allow_null=True)
-    decided_by = serializers.CharField(source="decided_by.username", read_only=True, allow_null=True)
-    checks = CheckSerializer(many=True, read_only=True)
-    actions = serializers.SerializerMethodField()
 
     class Meta:
         model = AlisAgreement
@@ -57,17 +51,6 @@ class AgreementSerializer(serializers.ModelSerializer):
                   "override_reason", "decision_reason", "termination_reason", "created_by", "created_at",
                   "submitted_by", "submitted_at", "decided_by", "decided_at", "actions"]
         read_only_fields = fields
-
-    @extend_schema_field(ActionSerializer(many=True))
-    def get_actions(self, agreement):
-        user = self.context["request"].user
-        rows = []
-        for step in rules.WORKFLOW.allowed(agreement.status):
-            if step.role == "system":
-                continue
-            allowed, reason = permissions.can_act(user, agreement, step.action)
-            rows.append({"action": step.action, "allowed": allowed, "reason": reason})
-        return rows
 
 
 class AgreementCreateSerializer(serializers.Serializer):

@@ -1,7 +1,7 @@
 """Forms for ALIS agreements, supervisor changes, supervision sessions, decisions and the CSV import.
 
 Forms check the shape of the input; the rules (and their Norwegian messages) run in the services, whose
-AlisError is shown on the form with `add_service_errors`."""
+refusal is shown on the form by core.forms.form_service."""
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Fieldset, Layout, Submit
@@ -15,12 +15,6 @@ from alis.models import AlisAgreement, SessionKind, SupervisionSession
 from practices.models import Doctor, Practice
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def add_service_errors(form, error) -> None:
-    """Put an AlisError's messages on the form: on their field when the form has it, else on top."""
-    for field, message in (error.errors or {rules.NON_FIELD: str(error)}).items():
-        form.add_error(field if field in form.fields else None, message)
 
 
 class DoctorChoiceField(forms.ModelChoiceField):
@@ -108,7 +102,7 @@ class AgreementForm(forms.ModelForm):
 
     def _post_clean(self):
         """Only copy the values to the instance: the service validates the model (rules, constraints, the unique
-        avtalenummer) with messages that name the field and the fix, shown by add_service_errors."""
+        avtalenummer) with messages that name the field and the fix, shown by core.forms.form_service."""
         self.instance = construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
 
 

@@ -18,11 +18,11 @@ from alis.forms import (
     SessionForm,
     SessionImportForm,
     SupervisorChangeForm,
-    add_service_errors,
 )
 from alis.models import AlisAgreement, Status
 from alis.services import session_import
-from core.workflow import TransitionNotAllowed
+from core.forms import add_service_errors, form_service
+from core.workflow import Forbidden, ServiceError, TransitionNotAllowed
 from practices.models import ImportJob
 from practices.permissions import require
 from practices.selectors import import_jobs_for
@@ -81,17 +81,8 @@ def agreement_edit(request, pk=None):
         agreement = AlisAgreement(municipality=municipality)
     form = AgreementForm(request.POST or None, instance=agreement, municipality=municipality)
     if request.method == "POST" and form.is_valid():
-        agreement = form.save(commit=False)
-        try:
-            if pk:
-                services.agreement_update(agreement=agreement, user=request.user)
-            else:
-                services.agreement_create(agreement=agreement, user=request.user)
-        except services.Forbidden as error:
-            require((False, str(error)))
-        except services.AlisError as error:
-            add_service_errors(form, error)
-        else:
+        save = services.agreement_update if pk else services.agreement_create
+        if form_service(form, save, agreement=form.save(commit=False), user=request.user):
             messages.success(request, _("Avtalen er lagret som utkast."))
             return redirect("alis:agreement_detail", pk=agreement.pk)
     title = _("Endre ALIS-avtale %(nr)s") % {"nr": agreement.avtalenummer} if pk else _("Ny ALIS-avtale")
@@ -149,11 +140,11 @@ def agreement_action(request, pk, action):
     try:
         services.agreement_transition(agreement, action=action, user=request.user, reason=data.get("reason", ""),
                                       override_reason=data.get("override_reason", ""), on=data.get("date"))
-    except services.Forbidden as error:
+    except Forbidden as error:
         require((False, str(error)))
     except TransitionNotAllowed:
         messages.error(request, permissions.can_act(request.user, agreement, action)[1])
-    except services.AlisError as error:
+    except ServiceError as error:
         messages.error(request, str(error))
         add_service_errors(form, error)
         context = _detail_context(request, agreement, decision_form=form)
@@ -172,19 +163,19 @@ def supervisor_change(request, pk):
     agreement = selectors.agreement_for(request.user, pk)
     require(permissions.can_change_supervisor(request.user, agreement))
     form = SupervisorChangeForm(request.POST)
-    if form.is_valid():
-        try:
-            services.supervisor_change(agreement=agreement, user=request.user, **form.cleaned_data)
-        except services.Forbidden as error:
-            require((False, str(error)))
-        except services.AlisError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Bytte av veileder er registrert."))
-            return redirect("alis:agreement_detail", pk=agreement.pk)
+    if form.is_valid() and form_service(form, services.supervisor_change, agreement=agreement, user=request.user,
+                                        **form.cleaned_data):
+        messages.success(request, _("Bytte av veileder er registrert."))
+        return redirect("alis:agreement_detail", pk=agreement.pk)
     context = _detail_context(request, agreement, change_form=form)
     context["open_change"] = True
     return render(request, "alis/agreement_detail.html", context, status=400)
+
+
+def _session_fields(form) -> dict:
+    data = form.cleaned_data
+    return {"date": data["date"], "kind": data["kind"], "hours": data["hours"], "supervisor": data.get("supervisor"),
+            "group_leader": data.get("group_leader", ""), "note": data.get("note", "")}
 
 
 def _supervision_response(request, agreement, form, *, status=200):
@@ -202,22 +193,13 @@ def session_add(request, pk):
     require(permissions.can_log_supervision(request.user, agreement))
     supervisors = [e["supervisor"] for e in selectors.supervisor_timeline(agreement)]
     form = SessionForm(request.POST, agreement=agreement, supervisors=supervisors)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.session_add(agreement=agreement, user=request.user, date=data["date"], kind=data["kind"],
-                                 hours=data["hours"], supervisor=data.get("supervisor"),
-                                 group_leader=data.get("group_leader", ""), note=data.get("note", ""))
-        except services.Forbidden as error:
-            require((False, str(error)))
-        except services.AlisError as error:
-            add_service_errors(form, error)
-        else:
-            if not request.headers.get("HX-Request"):
-                messages.success(request, _("Veiledningen er registrert."))
-                return redirect("alis:agreement_detail", pk=agreement.pk)
-            agreement.refresh_from_db()
-            return _supervision_response(request, agreement, None)
+    if form.is_valid() and form_service(form, services.session_add, agreement=agreement, user=request.user,
+                                        **_session_fields(form)):
+        if not request.headers.get("HX-Request"):
+            messages.success(request, _("Veiledningen er registrert."))
+            return redirect("alis:agreement_detail", pk=agreement.pk)
+        agreement.refresh_from_db()
+        return _supervision_response(request, agreement, None)
     return _supervision_response(request, agreement, form, status=200 if request.headers.get("HX-Request") else 400)
 
 
@@ -228,19 +210,10 @@ def session_edit(request, pk, session_pk):
     require(permissions.can_log_supervision(request.user, agreement))
     supervisors = [e["supervisor"] for e in selectors.supervisor_timeline(agreement)]
     form = SessionForm(request.POST or None, instance=session, agreement=agreement, supervisors=supervisors)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.session_update(session=session, user=request.user, date=data["date"], kind=data["kind"],
-                                    hours=data["hours"], supervisor=data.get("supervisor"),
-                                    group_leader=data.get("group_leader", ""), note=data.get("note", ""))
-        except services.Forbidden as error:
-            require((False, str(error)))
-        except services.AlisError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Veiledningen er endret."))
-            return redirect("alis:agreement_detail", pk=agreement.pk)
+    if request.method == "POST" and form.is_valid() and form_service(
+            form, services.session_update, session=session, user=request.user, **_session_fields(form)):
+        messages.success(request, _("Veiledningen er endret."))
+        return redirect("alis:agreement_detail", pk=agreement.pk)
     return render(request, "alis/session_form.html", {"form": form, "agreement": agreement, "session": session})
 
 
@@ -250,7 +223,7 @@ def session_delete(request, pk, session_pk):
     session = selectors.session_for(request.user, pk, session_pk)
     try:
         services.session_delete(session=session, user=request.user)
-    except services.Forbidden as error:
+    except Forbidden as error:
         require((False, str(error)))
     messages.success(request, _("Veiledningen er slettet."))
     return redirect("alis:agreement_detail", pk=pk)

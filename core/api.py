@@ -157,7 +157,7 @@ def exception_handler(exc, context):
     fields = getattr(view, "service_fields", {})  # a service's field names → the API's (doctor → hpr_nummer)
     response = None
     if isinstance(exc, TransitionNotAllowed):
-        response = Response({"detail": str(exc), "status": exc.status, "allowed": exc.allowed},
+        response = Response({"detail": str(exc), "status": exc.case_status, "allowed": exc.allowed},
                             status=status.HTTP_409_CONFLICT)
     elif isinstance(exc, ServiceError):
         body = {"detail": str(exc)}
@@ -307,6 +307,24 @@ class ActionSerializer(serializers.Serializer):
     action = serializers.CharField()
     allowed = serializers.BooleanField()
     reason = serializers.CharField(help_text="Hvorfor ikke, når `allowed` er false.")
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    """What every case shows (core.cases.Case): who and when, the checks and the steps this user may take.
+    A subclass sets `engine` (the app's core.cases.CaseEngine) and its Meta."""
+
+    engine = None
+    kommunenummer = serializers.CharField(source="municipality.kommunenummer", read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    submitted_by = serializers.CharField(source="submitted_by.username", read_only=True, allow_null=True)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, allow_null=True)
+    checks = CheckSerializer(many=True, read_only=True)
+    actions = serializers.SerializerMethodField()
+
+    @extend_schema_field(ActionSerializer(many=True))
+    def get_actions(self, case):
+        return [{"action": a["action"], "allowed": a["allowed"], "reason": a["reason"]}
+                for a in self.engine.actions(self.context["request"].user, case)]
 
 
 _TEXT = {"required": False, "allow_blank": True, "max_length": 5000}

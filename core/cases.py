@@ -1,13 +1,18 @@
 """The one case: what grunntilskudd, introduksjonsavtaler and ALIS agreements share (docs/architecture.md).
 
-Abstract models only (no table of their own): who created, submitted and decided a case and when, its archive
+Abstract models (no table of their own): who created, submitted and decided a case and when, its archive
 reference, the checks stored at submission or decision, the reasons, the termination; and the event row that
-records each transition (who, when, why). The transition tables live in each app's rules or services and run
-through core.workflow."""
+records each transition (who, when, why). CaseEngine is the one machine that moves a case: the apps give it
+their transition table (core.workflow), their checks and their hooks."""
+
+from datetime import date
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from core.workflow import SYSTEM, Check, ChecksFailed, Forbidden, ServiceError, Transition, Workflow, step_permission
 
 
 class Case(models.Model):
@@ -52,3 +57,124 @@ class CaseEventBase(models.Model):
     @property
     def label(self) -> str:
         return self.LABELS.get(self.action, self.action)
+
+
+class CaseEngine:
+    """Runs a case along its transition table (docs/architecture.md, «Én saksmotor»): the table and the role,
+    four-eyes, the reason, the checks at submission and approval, who and when, the history and the event.
+    An app subclasses it with its table, its checks and the hooks below; everything else is the same for a
+    grunntilskudd, an introduksjonsavtale and an ALIS agreement. Refusals are core.workflow errors."""
+
+    workflow: Workflow
+    event_model: type[CaseEventBase]
+    role_checks: dict  # role → the app's permission function (user, municipality) → (bool, reason)
+    system_reason = "Dette gjøres av den daglige kjøringen."
+    action_labels: dict = {}  # action → what its button says
+    history_labels: dict = {}  # action → the short text of the history's change reason
+    approve_verb = "godkjenne"  # "Skriv en begrunnelse for å … likevel."
+
+    # --- what an app gives ------------------------------------------------------------------------------
+
+    def lock(self, case):
+        return type(case).objects.select_for_update().select_related("municipality").get(pk=case.pk)
+
+    def event_link(self, case) -> dict:
+        """The event's foreign key to the case, as keyword arguments."""
+        raise NotImplementedError
+
+    def checks(self, case, *, action: str) -> list[dict]:
+        """The eligibility checks at submission and approval, as dicts (Check.as_dict)."""
+        raise NotImplementedError
+
+    def refusals(self, case, step: Transition, *, reason: str, on: date | None) -> dict[str, str]:
+        """The app's own reasons to refuse the step (field → message); none by default."""
+        return {}
+
+    def apply(self, case, step: Transition, *, reason: str, on: date | None) -> str | None:
+        """Write the app's own fields of the step; return the event's reason when it differs from `reason`."""
+        return None
+
+    def after(self, case, step: Transition, *, user, on: date | None) -> None:
+        """What follows a step once it is saved (payments to recompute, a date to write elsewhere)."""
+
+    # --- the machine -----------------------------------------------------------------------------------
+
+    def permission(self, user, case, step: Transition) -> tuple[bool, str]:
+        """Role and four-eyes for one step — the same answer for the button, the view and the API."""
+        return step_permission(user, case, step, role_checks=self.role_checks, system_reason=self.system_reason)
+
+    def actions(self, user, case) -> list[dict]:
+        """Every step a person may take from the case's status, with whether `user` may and why not (the buttons
+        and the API's `actions`)."""
+        rows = []
+        for step in self.workflow.allowed(case.status):
+            if step.role != SYSTEM:
+                allowed, reason = self.permission(user, case, step)
+                rows.append({"action": step.action, "label": self.action_labels.get(step.action, step.action),
+                             "allowed": allowed, "reason": reason, "reason_required": step.reason_required})
+        return rows
+
+    def record(self, case, *, action: str, from_status: str, user, reason: str = ""):
+        return self.event_model.objects.create(**self.event_link(case), action=action, from_status=from_status,
+                                               to_status=case.status, user=user, reason=reason)
+
+    def create(self, case, *, user, initial: str, host_lists=None):
+        """Save a new draft the caller has validated, with its `create` event."""
+        case.created_by, case.status = user, initial
+        case._change_reason = "Opprettet"
+        case.save()
+        if host_lists is not None:
+            case.host_lists.set(host_lists)
+        self.record(case, action="create", from_status="", user=user)
+        return case
+
+    @transaction.atomic
+    def transition(self, case, *, action: str, user=None, reason: str = "", override_reason: str = "",
+                   on: date | None = None):
+        """Move `case` by `action`; `user` None is the daily job, allowed only system steps. `on` is the day a
+        termination takes effect. Raises TransitionNotAllowed (409), Forbidden (403), ChecksFailed or
+        ServiceError (400)."""
+        case = self.lock(case)
+        step = self.workflow.transition_for(case.status, action)
+        if user is None:
+            if step.role != SYSTEM:
+                raise Forbidden("Bare en innlogget bruker kan gjøre dette.")
+        else:
+            allowed, why = self.permission(user, case, step)
+            if not allowed:
+                raise Forbidden(why)
+        reason, override_reason = (reason or "").strip(), (override_reason or "").strip()
+        errors = {"reason": "Skriv en begrunnelse."} if step.reason_required and not reason else {}
+        errors = {**self.refusals(case, step, reason=reason, on=on), **errors}
+        if errors:
+            raise ServiceError(errors=errors)
+        from_status, now, event_reason = case.status, timezone.now(), reason
+        if action == "submit":
+            case.checks = self.checks(case, action=action)
+            case.submitted_by, case.submitted_at = user, now
+        elif action == "approve":
+            case.checks = self.checks(case, action=action)
+            failing = [c for c in case.checks if not c["ok"]]
+            if failing and not override_reason:
+                raise ChecksFailed("Vilkår er ikke oppfylt: " + " ".join(c["message"] for c in failing)
+                                   + f" Skriv en begrunnelse for å {self.approve_verb} likevel.", checks=case.checks)
+            case.override_reason = override_reason if failing else ""
+            if failing:
+                label = self.event_model.LABELS.get("approve", "")
+                event_reason = f"{label} tross vilkår: {override_reason}" + (f" {reason}" if reason else "")
+        if action in ("approve", "reject"):
+            case.decided_by, case.decided_at, case.decision_reason = user, now, reason
+        elif action == "terminate":
+            case.terminated_on, case.termination_reason = on, reason
+        event_reason = self.apply(case, step, reason=reason, on=on) or event_reason
+        case.status = step.target
+        # the history keeps a short reason (its column holds 100 characters); the event keeps all of it
+        case._change_reason = f"{self.history_labels.get(action, action)}{': ' + reason if reason else ''}"[:100]
+        case.save()
+        self.record(case, action=action, from_status=from_status, user=user, reason=event_reason)
+        self.after(case, step, user=user, on=on)
+        return case
+
+
+def checks_as_dicts(checks: list[Check]) -> list[dict]:
+    return [c.as_dict() for c in checks]

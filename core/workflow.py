@@ -1,7 +1,8 @@
 """Case workflows as explicit transition tables (STYLE.md: Amsterdam Signals), shared by grants and ALIS.
 
-A table lists every allowed (from, action) → to with who may do it; services call `transition_for` before
-any change and record an event with who, when and why. Nothing here touches the database."""
+A table lists every allowed (from, action) → to with who may do it; core.cases.CaseEngine runs a case
+along it and records an event with who, when and why. Nothing here touches the database. ServiceError is the
+one error type of every service (its subclasses only fix the status)."""
 
 from dataclasses import asdict, dataclass
 
@@ -19,13 +20,30 @@ class ServiceError(Exception):
                  checks=None):
         self.field, self.errors, self.checks = field, dict(errors or {}), checks
         super().__init__(message or " ".join(self.errors.values()))
+        if field and not self.errors:
+            self.errors = {field: str(self)}
+        elif field is None and len(self.errors) == 1:
+            self.field = next(iter(self.errors))
 
 
-class TransitionNotAllowed(Exception):
-    """The action is not allowed from the current status; `allowed` names the actions that are."""
+class Forbidden(ServiceError):
+    """The user's role (or the four-eyes rule) does not allow it: a 403 with the reason."""
+
+    status = 403
+
+
+class ChecksFailed(ServiceError):
+    """A failing eligibility check at a decision without an override reason; `checks` are all of them."""
+
+
+class TransitionNotAllowed(ServiceError):
+    """The action is not allowed from the current status (409); `allowed` names the actions that are.
+    `case_status` is the status the case has."""
+
+    status = 409
 
     def __init__(self, status: str, action: str, allowed: list[str]):
-        self.status, self.action, self.allowed = status, action, allowed
+        self.case_status, self.action, self.allowed = status, action, allowed
         names = ", ".join(allowed) or "ingen"
         super().__init__(f"«{action}» er ikke tillatt når saken har status «{status}». Tillatt nå: {names}.")
 

@@ -22,12 +22,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import api as core_api
 from core.api import (
-    ActionSerializer,
     ApiDateField,
     ApiMixin,
     ApiViewSet,
-    CheckSerializer,
     MonthField,
     MonthFilter,
     TransitionMixin,
@@ -37,6 +36,7 @@ from core.api import (
 )
 from core.months import format_month
 from core.progress import progress_of
+from core.workflow import ServiceError
 from grants import exports, rules, selectors
 from grants.models import CaseStatus, GrunntilskuddApplication, IntroduksjonsAvtale, PaymentLine, PaymentMonth
 from grants.permissions import can_recompute
@@ -52,31 +52,14 @@ PAYMENTS_TAG = "utbetalinger"
 # --- cases: output ----------------------------------------------------------------------------------------
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class CaseSerializer(core_api.CaseSerializer):
     """What both kinds of grant case show: status, who did what and when, the checks, and what this user may do
     now (the same answers as the buttons on the case page)."""
 
-    kommunenummer = serializers.CharField(source="municipality.kommunenummer", read_only=True)
-    created_by = serializers.CharField(source="created_by.username", read_only=True)
-    submitted_by = serializers.CharField(source="submitted_by.username", read_only=True, allow_null=True)
-    decided_by = serializers.CharField(source="decided_by.username", read_only=True, allow_null=True)
-    checks = CheckSerializer(many=True, read_only=True)
-    actions = serializers.SerializerMethodField()
-
+    engine = cases.ENGINE
     COMMON = ["id", "status", "kommunenummer", "saksnummer", "checks", "checked_on", "override_reason",
               "decision_reason", "appeal_reason", "terminated_on", "termination_reason", "created_by", "created_at",
               "submitted_by", "submitted_at", "decided_by", "decided_at", "actions"]
-
-    @extend_schema_field(ActionSerializer(many=True))
-    def get_actions(self, case):
-        user = self.context["request"].user
-        rows = []
-        for step in cases.WORKFLOW.allowed(case.status):
-            if step.role == "system":
-                continue
-            allowed, reason = cases.permission_for(case, step, user)
-            rows.append({"action": step.action, "allowed": allowed, "reason": reason})
-        return rows
 
 
 class GrunntilskuddSerializer(CaseSerializer):
@@ -172,7 +155,7 @@ class CaseViewSet(TransitionMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
         """A refused draft as a 400 on the API's own field (patient_list → listenummer, doctor → hpr_nummer)."""
         try:
             yield
-        except cases.CaseError as error:
+        except ServiceError as error:
             if error.status != 400 or not error.field:
                 raise
             raise field_error(self.service_fields.get(error.field, error.field), str(error)) from None
@@ -396,7 +379,7 @@ class ClosingView(ApiMixin, APIView):
         payment_month = selectors.payment_month_for(municipality, month)
         try:
             type(self).service(payment_month=payment_month, user=request.user)
-        except ledger.ClosingError as error:
+        except ServiceError as error:
             who = not can_casework(request.user, municipality)[0] or (
                 self.name == "authorise" and payment_month.status == PaymentMonth.Status.ATTESTED
                 and payment_month.attested_by_id == request.user.pk)

@@ -4,7 +4,6 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404
@@ -13,8 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from core.forms import form_service
 from core.months import first_of_month
-from core.workflow import TransitionNotAllowed
+from core.workflow import Forbidden, ServiceError, TransitionNotAllowed
 from grants import rules, selectors
 from grants.forms import AllotmentForm, DecisionForm, GrunntilskuddForm, IntroduksjonForm
 from grants.models import CaseStatus, GrunntilskuddApplication, IntroductionAllotment, IntroduksjonsAvtale
@@ -90,24 +90,18 @@ def case_edit(request, kind, pk=None):
     form = kind.form(request.POST or None, instance=instance, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            if kind.slug == "grunntilskudd":
-                case = cases.save_grunntilskudd_draft(
-                    user=request.user, case=instance, patient_list=data["patient_list"], avtale_fra=data["avtale_fra"],
-                    saksnummer=data["saksnummer"])
-            else:
-                case = cases.save_introduksjon_draft(
-                    user=request.user, case=instance, practice=data["practice"], hpr_nummer=data["hpr_nummer"],
-                    doctor_name=data["doctor_name"], host_lists=data["host_lists"], start_date=data["start_date"],
-                    end_date=data["end_date"], position_percent=data["position_percent"],
-                    annual_contribution=data["annual_contribution"], saksnummer=data["saksnummer"])
-        except cases.Forbidden as error:
-            require((False, str(error)))
-        except cases.CaseError as error:
-            form.add_error(error.field if error.field in form.fields else None, str(error))
-        except ValidationError as error:
-            form.add_error(None, error.messages)
+        if kind.slug == "grunntilskudd":
+            case = form_service(form, cases.save_grunntilskudd_draft, user=request.user, case=instance,
+                                patient_list=data["patient_list"], avtale_fra=data["avtale_fra"],
+                                saksnummer=data["saksnummer"])
         else:
+            case = form_service(form, cases.save_introduksjon_draft, user=request.user, case=instance,
+                                practice=data["practice"], hpr_nummer=data["hpr_nummer"],
+                                doctor_name=data["doctor_name"], host_lists=data["host_lists"],
+                                start_date=data["start_date"], end_date=data["end_date"],
+                                position_percent=data["position_percent"],
+                                annual_contribution=data["annual_contribution"], saksnummer=data["saksnummer"])
+        if case:
             messages.success(request, _("Utkastet er lagret. Se vilkårene og send inn saken."))
             return redirect(f"grants:{kind.slug}_detail", pk=case.pk)
     return render(request, "grants/case_form.html", {"form": form, "kind": kind, "case": instance})
@@ -139,18 +133,6 @@ def case_checks(request, kind):
     return render(request, "grants/_checks.html", {"checks": [c.as_dict() for c in checks], "live": True})
 
 
-def _actions(case, user) -> list[dict]:
-    """Every transition from the current status, with whether this user may do it and why not."""
-    actions = []
-    for step in cases.WORKFLOW.allowed(case.status):
-        if step.role == "system":
-            continue
-        allowed, reason = cases.permission_for(case, step, user)
-        actions.append({"action": step.action, "label": cases.ACTION_LABELS[step.action], "allowed": allowed,
-                        "reason": reason, "reason_required": step.reason_required})
-    return actions
-
-
 @login_required
 def case_detail(request, kind, pk):
     kind = _kind(kind)
@@ -159,7 +141,7 @@ def case_detail(request, kind, pk):
     if case.status == CaseStatus.UTKAST:
         live_checks = [c.as_dict() for c in cases.checks_for(case, on=cases.today())]
     context = {"kind": kind, "case": case, "events": case.events.select_related("user"),
-               "actions": _actions(case, request.user), "decision_form": DecisionForm(),
+               "actions": cases.ENGINE.actions(request.user, case), "decision_form": DecisionForm(),
                "checks": case.checks or live_checks, "checks_failing": any(not c["ok"] for c in case.checks),
                "can_edit": case.status == CaseStatus.UTKAST and can_administer(request.user, case.municipality)[0]}
     if kind.slug == "grunntilskudd":
@@ -181,9 +163,9 @@ def case_action(request, kind, pk, action):
         cases.transition(case, action=action, user=request.user, reason=form.cleaned_data.get("reason", ""),
                          override_reason=form.cleaned_data.get("override_reason", ""),
                          on=form.cleaned_data.get("date"))
-    except cases.Forbidden as error:
+    except Forbidden as error:
         require((False, str(error)))
-    except (cases.CaseError, TransitionNotAllowed) as error:
+    except (ServiceError, TransitionNotAllowed) as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Saken er oppdatert: %(action)s.") % {"action": cases.ACTION_LABELS[action]})
@@ -215,7 +197,7 @@ def allotment_create(request):
         return redirect("grants:introduksjon_index")
     try:
         cases.record_allotment(allotment=form.save(commit=False), user=request.user)
-    except cases.Forbidden as error:
+    except Forbidden as error:
         require((False, str(error)))
     messages.success(request, _("Tildelingen er registrert."))
     return redirect("grants:introduksjon_index")

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from core.months import format_month, month_label, parse_month
 from core.progress import progress_of
+from core.workflow import ServiceError
 from grants import exports, selectors
 from grants.models import PaymentLine, PaymentRun
 from grants.permissions import can_attest, can_authorise, can_recompute
@@ -116,7 +117,7 @@ def _closing_action(request, kommunenummer, month, action, done_message):
         raise Http404
     try:
         action(payment_month)
-    except ledger.ClosingError as error:
+    except ServiceError as error:
         require((False, str(error)))
     messages.success(request, done_message)
     return redirect(_month_url(municipality, month))

@@ -3,8 +3,8 @@ alis.rules.WORKFLOW, supervisor changes and supervision sessions. Each checks pe
 alis.permissions, validates with the pure rules, writes inside a transaction and records what happened (an
 AlisEvent for transitions, the model history for everything). The CSV import is in session_import.py.
 
-Errors: Forbidden (role, four-eyes: a 403 with the reason), TransitionNotAllowed (core.workflow: 409 in
-the API, a message in the browser), ChecksFailed and AlisError (400, with `errors` per field)."""
+Errors are core.workflow's: Forbidden (role, four-eyes: a 403 with the reason), TransitionNotAllowed (409 in
+the API, a message in the browser), ChecksFailed and ServiceError (400, with `errors` per field)."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -18,22 +18,11 @@ from alis import permissions, rules
 from alis.models import AlisAgreement, AlisEvent, SupervisionSession, SupervisorChange
 from alis.selectors import agreement_facts, compliance_for, hours_on, requirements
 from alis.signals import agreement_payments_changed
+from core.cases import CaseEngine, checks_as_dicts
 from core.months import add_months, first_of_month
-from core.workflow import SYSTEM, ServiceError, TransitionNotAllowed
+from core.workflow import Forbidden, ServiceError, TransitionNotAllowed
 
 NOTICE_DAYS = 60
-
-
-class AlisError(ServiceError):
-    """A refused ALIS action (core.workflow.ServiceError); `errors` maps form fields to messages."""
-
-
-class Forbidden(AlisError):
-    status = 403
-
-
-class ChecksFailed(AlisError):
-    """A failing check at approval without an override reason."""
 
 
 def _require(result) -> None:
@@ -54,7 +43,7 @@ def checks_for(agreement) -> list[rules.Check]:
 
 def _validate(agreement) -> None:
     if agreement.practice_id and agreement.practice.municipality_id != agreement.municipality_id:
-        raise AlisError(errors={"practice": "Legekontoret ligger ikke i avtalens kommune."})
+        raise ServiceError(errors={"practice": "Legekontoret ligger ikke i avtalens kommune."})
     errors = rules.agreement_errors(
         start=agreement.start_date, end=agreement.end_date, position_percent=agreement.position_percent,
         employment_form=agreement.employment_form, annual_payment=agreement.annual_payment,
@@ -62,11 +51,11 @@ def _validate(agreement) -> None:
         state_grant_per_year=agreement.state_grant_per_year, state_grant_from=agreement.state_grant_period_from,
         state_grant_to=agreement.state_grant_period_to)
     if errors:
-        raise AlisError(errors=errors)
+        raise ServiceError(errors=errors)
     duplicate = AlisAgreement.objects.filter(municipality_id=agreement.municipality_id,
                                              avtalenummer=agreement.avtalenummer).exclude(pk=agreement.pk)
     if duplicate.exists():
-        raise AlisError(errors={"avtalenummer": f"Avtalenummer {agreement.avtalenummer} er allerede brukt i "
+        raise ServiceError(errors={"avtalenummer": f"Avtalenummer {agreement.avtalenummer} er allerede brukt i "
                                                 "kommunen. Velg et annet nummer."})
 
 
@@ -75,12 +64,52 @@ def _full_clean(instance, **kwargs) -> None:
     try:
         instance.full_clean(validate_constraints=False, **kwargs)
     except ValidationError as error:
-        raise AlisError(errors={field: " ".join(messages) for field, messages in error.message_dict.items()})
+        raise ServiceError(errors={field: " ".join(messages) for field, messages in error.message_dict.items()})
 
 
-def _event(agreement, *, action, from_status, user, reason=""):
-    AlisEvent.objects.create(agreement=agreement, action=action, from_status=from_status,
-                             to_status=agreement.status, user=user, reason=reason)
+class AlisEngine(CaseEngine):
+    """ALIS agreements on the one case engine (core.cases): the table in alis.rules, the doctors' checks at
+    submission and again at approval (their data may have changed), and the payments a decision changes."""
+
+    workflow = rules.WORKFLOW
+    event_model = AlisEvent
+    action_labels = rules.ACTION_LABELS
+    history_labels = rules.EVENT_LABELS
+
+    def lock(self, case):
+        return AlisAgreement.objects.select_for_update().select_related(
+            "municipality", "doctor", "supervisor").get(pk=case.pk)
+
+    def permission(self, user, case, step):
+        return permissions.can_act(user, case, step.action)
+
+    def event_link(self, case) -> dict:
+        return {"agreement": case}
+
+    def checks(self, case, *, action: str) -> list[dict]:
+        return checks_as_dicts(checks_for(case))
+
+    def refusals(self, case, step, *, reason, on) -> dict[str, str]:
+        if step.action != "terminate":
+            return {}
+        last = case.sessions.order_by("-date").values_list("date", flat=True).first()
+        return rules.termination_errors(on=on, reason=reason, start=case.start_date, end_date=case.end_date,
+                                        last_session=last)
+
+    def apply(self, case, step, *, reason, on):
+        if step.action == "terminate":
+            return f"Siste dag {rules.d(on)}: {reason}"
+        if step.action == "complete":
+            return reason or f"Avtalen endte {rules.d(case.effective_end)}."
+        return None
+
+    def after(self, case, step, *, user, on):
+        if step.action in ("approve", "terminate") and case.annual_payment > 0:
+            _payments_changed(case, since=case.start_date if step.action == "approve" else on)
+
+
+ENGINE = AlisEngine()
+agreement_transition = ENGINE.transition
 
 
 # --- agreements -------------------------------------------------------------------------------------------
@@ -93,14 +122,10 @@ def agreement_create(*, agreement: AlisAgreement, user) -> AlisAgreement:
     _require(permissions.can_create(user, agreement.municipality))
     if agreement.start_date and not agreement.end_date:
         agreement.end_date = rules.default_end(agreement.start_date)
-    agreement.created_by = user
     agreement.status = rules.UTKAST
     _validate(agreement)
     _full_clean(agreement, exclude=["created_by"])
-    agreement._change_reason = "Opprettet"
-    agreement.save()
-    _event(agreement, action="create", from_status="", user=user)
-    return agreement
+    return ENGINE.create(agreement, user=user, initial=rules.UTKAST)
 
 
 @transaction.atomic
@@ -110,70 +135,13 @@ def agreement_update(*, agreement: AlisAgreement, user) -> AlisAgreement:
     agreement.status = stored.status
     _require(permissions.can_edit(user, agreement))
     if stored.municipality_id != agreement.municipality_id:
-        raise AlisError(errors={"municipality": "En avtale kan ikke flyttes til en annen kommune."})
+        raise ServiceError(errors={"municipality": "En avtale kan ikke flyttes til en annen kommune."})
     if agreement.start_date and not agreement.end_date:
         agreement.end_date = rules.default_end(agreement.start_date)
     _validate(agreement)
     _full_clean(agreement, exclude=["created_by"])
     agreement._change_reason = "Endret"
     agreement.save()
-    return agreement
-
-
-@transaction.atomic
-def agreement_transition(agreement: AlisAgreement, *, action: str, user=None, reason: str = "",
-                         override_reason: str = "", on: date | None = None) -> AlisAgreement:
-    """Move an agreement along the transition table (docs/grants.md, docs/alis.md) and record an AlisEvent.
-
-    `user` None is the system (the daily job), allowed only for system transitions. `on` is the termination
-    date (the last day the agreement covers). Raises TransitionNotAllowed, Forbidden, ChecksFailed, AlisError.
-    """
-    agreement = AlisAgreement.objects.select_for_update().select_related(
-        "municipality", "doctor", "supervisor").get(pk=agreement.pk)
-    step = rules.WORKFLOW.transition_for(agreement.status, action)
-    if user is None:
-        if step.role != SYSTEM:
-            raise Forbidden("Bare en innlogget bruker kan gjøre dette.")
-    else:
-        _require(permissions.can_act(user, agreement, action))
-    reason, override_reason = (reason or "").strip(), (override_reason or "").strip()
-    errors = {"reason": "Skriv en begrunnelse."} if step.reason_required and not reason else {}
-    if action == "terminate":
-        last = agreement.sessions.order_by("-date").values_list("date", flat=True).first()
-        errors = {**rules.termination_errors(on=on, reason=reason, start=agreement.start_date,
-                                             end_date=agreement.end_date, last_session=last), **errors}
-    if errors:
-        raise AlisError(errors=errors)
-    from_status = agreement.status
-    event_reason = reason
-    if action == "submit":
-        agreement.checks = [c.as_dict() for c in checks_for(agreement)]
-        agreement.submitted_by, agreement.submitted_at = user, timezone.now()
-    elif action == "approve":
-        checks = checks_for(agreement)  # the doctors' data may have changed since submission
-        agreement.checks = [c.as_dict() for c in checks]
-        failing = [c for c in checks if not c.ok]
-        if failing and not override_reason:
-            raise ChecksFailed("Vilkår er ikke oppfylt: " + " ".join(c.message for c in failing)
-                               + " Skriv en begrunnelse for å godkjenne likevel.", checks=agreement.checks)
-        agreement.override_reason = override_reason if failing else ""
-        if failing:
-            event_reason = f"Godkjent tross vilkår: {override_reason}" + (f" {reason}" if reason else "")
-        agreement.decided_by, agreement.decided_at, agreement.decision_reason = user, timezone.now(), reason
-    elif action == "reject":
-        agreement.decided_by, agreement.decided_at, agreement.decision_reason = user, timezone.now(), reason
-    elif action == "terminate":
-        agreement.terminated_on, agreement.termination_reason = on, reason
-        event_reason = f"Siste dag {rules.d(on)}: {reason}"
-    elif action == "complete":
-        event_reason = event_reason or f"Avtalen endte {rules.d(agreement.effective_end)}."
-    agreement.status = step.target
-    # the history keeps a short reason (its column holds 100 characters); the event keeps all of it
-    agreement._change_reason = f"{rules.EVENT_LABELS.get(action, action)}{': ' + reason if reason else ''}"[:100]
-    agreement.save()
-    _event(agreement, action=action, from_status=from_status, user=user, reason=event_reason)
-    if action in ("approve", "terminate") and agreement.annual_payment > 0:
-        _payments_changed(agreement, since=agreement.start_date if action == "approve" else on)
     return agreement
 
 
@@ -210,7 +178,7 @@ def supervisor_change(*, agreement: AlisAgreement, user, supervisor, from_date: 
         status=agreement.status, start=agreement.start_date, end=agreement.effective_end, current_id=current,
         last_change=max((c.from_date for c in changes), default=None), sessions_after=sessions_after)
     if errors:
-        raise AlisError(errors=errors)
+        raise ServiceError(errors=errors)
     change = SupervisorChange(agreement=agreement, supervisor=supervisor, from_date=from_date,
                               reason=(reason or "").strip(), recorded_by=user)
     change._change_reason = f"Ny veileder fra {rules.d(from_date)}"
@@ -223,14 +191,14 @@ def supervisor_change(*, agreement: AlisAgreement, user, supervisor, from_date: 
 
 def _check_session(agreement, *, day, kind, hours, supervisor, group_leader, exclude_pk=None):
     if day is None or hours is None or not kind:
-        raise AlisError(errors={k: "Feltet må fylles ut." for k, v in
+        raise ServiceError(errors={k: "Feltet må fylles ut." for k, v in
                                 (("date", day), ("hours", hours), ("kind", kind)) if v in (None, "")})
     errors = rules.session_errors(
         agreement=agreement_facts(agreement), day=day, kind=kind, hours=Decimal(hours),
         supervisor_id=supervisor.pk if supervisor else None, group_leader=group_leader or "",
         today=timezone.localdate(), hours_same_day=hours_on(agreement.pk, day, exclude_pk=exclude_pk))
     if errors:
-        raise AlisError(errors=errors)
+        raise ServiceError(errors=errors)
 
 
 def _locked(agreement) -> AlisAgreement:

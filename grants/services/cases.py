@@ -10,8 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.cases import CaseEngine, checks_as_dicts
 from core.months import add_months, effective_end, first_of_month
-from core.workflow import ADMINISTRATOR, CASEWORKER, SYSTEM, ServiceError, Transition, Workflow, step_permission
+from core.workflow import ADMINISTRATOR, CASEWORKER, SYSTEM, Forbidden, ServiceError, Transition, Workflow
 from grants import rules
 from grants.models import (
     EVER_GRANTED,
@@ -41,18 +42,6 @@ ACTION_LABELS = {"submit": _("Send inn"), "approve": _("Innvilg"), "reject": _("
                  "appeal": _("Registrer klage"), "expire": _("Utløpt"), "terminate": _("Avslutt")}
 
 
-class CaseError(ServiceError):
-    """A refused case action (core.workflow.ServiceError)."""
-
-
-class Forbidden(CaseError):
-    status = 403
-
-
-class ChecksFailed(CaseError):
-    """A failing eligibility check without an override reason."""
-
-
 def today() -> date:
     """The day cases are judged on (Europe/Oslo); one place, so tests can set it."""
     return timezone.localdate()
@@ -70,7 +59,7 @@ def grunntilskudd_applicant(patient_list) -> ListHolder:
     """The applicant is whoever holds the list now (docs/grants.md); a vacant list cannot apply."""
     holder = holder_on(patient_list, today())
     if holder is None or holder.doctor is None:
-        raise CaseError("Listen har ingen fastlege nå (ubesatt) og kan ikke få grunntilskudd.", field="patient_list")
+        raise ServiceError("Listen har ingen fastlege nå (ubesatt) og kan ikke få grunntilskudd.", field="patient_list")
     return holder
 
 
@@ -137,20 +126,15 @@ def case_period(case) -> tuple[date, date] | None:
     return case.start_date, case.end_date
 
 
-def _check_inside_period(case, on: date) -> None:
+def _outside_period(case, on: date) -> dict[str, str]:
     """A termination date lies inside the case's period (docs/grants.md), as for ALIS."""
     period = case_period(case)
     if period and not period[0] <= on <= period[1]:
         first, last = (rules.format_date(day) for day in period)
-        raise CaseError(gettext("Avslutningsdatoen %(date)s er utenfor sakens periode. Velg en dato fra %(first)s "
+        return {"date": gettext("Avslutningsdatoen %(date)s er utenfor sakens periode. Velg en dato fra %(first)s "
                                 "til %(last)s (siste dag saken skal gjelde).")
-                        % {"date": rules.format_date(on), "first": first, "last": last}, field="date")
-
-
-def _event(case, *, action, from_status, user, reason=""):
-    field = "grunntilskudd" if isinstance(case, GrunntilskuddApplication) else "introduksjon"
-    CaseEvent.objects.create(**{field: case}, action=action, from_status=from_status, to_status=case.status,
-                             user=user, reason=reason)
+                % {"date": rules.format_date(on), "first": first, "last": last}}
+    return {}
 
 
 @transaction.atomic
@@ -175,7 +159,7 @@ def _check_belongs(case, host_lists) -> None:
                     *((pl, "host_lists", f"Liste {pl.listenummer}") for pl in host_lists or ())]
     for obj, field, label in referred:
         if obj.municipality_id != case.municipality_id:
-            raise CaseError(f"{label} hører til en annen kommune enn saken.", field=field)
+            raise ServiceError(f"{label} hører til en annen kommune enn saken.", field=field)
 
 
 @transaction.atomic
@@ -186,8 +170,8 @@ def save_grunntilskudd_draft(*, user, patient_list, avtale_fra=None, saksnummer:
     the API names the applicant by HPR number, which must be that holder's."""
     holder = grunntilskudd_applicant(patient_list)
     if applicant_hpr is not None and holder.doctor.hpr_nummer != applicant_hpr:
-        raise CaseError(f"Søkeren må være listens innehaver nå: {holder.doctor.name} "
-                        f"(HPR {holder.doctor.hpr_nummer}).", field="doctor")
+        raise ServiceError(f"Søkeren må være listens innehaver nå: {holder.doctor.name} "
+                           f"(HPR {holder.doctor.hpr_nummer}).", field="doctor")
     case = case or GrunntilskuddApplication(municipality=patient_list.municipality)
     case.patient_list, case.doctor = patient_list, holder.doctor
     case.avtale_fra, case.saksnummer = avtale_fra or holder.avtale_fra, saksnummer
@@ -204,8 +188,8 @@ def save_introduksjon_draft(*, user, practice, hpr_nummer: str, doctor_name: str
     doctor = Doctor.objects.filter(hpr_nummer=hpr_nummer).first()
     if doctor is None:
         if not (doctor_name or "").strip():
-            raise CaseError(f"Ingen lege med HPR-nummer {hpr_nummer} er registrert. Oppgi legens navn (doctor_name), "
-                            "så registreres legen.", field="doctor_name")
+            raise ServiceError(f"Ingen lege med HPR-nummer {hpr_nummer} er registrert. Oppgi legens navn "
+                               "(doctor_name), så registreres legen.", field="doctor_name")
         doctor = doctor_save(doctor=Doctor(hpr_nummer=hpr_nummer, name=doctor_name.strip()), user=user)
     case = case or IntroduksjonsAvtale(municipality=practice.municipality)
     case.practice, case.doctor, case.start_date, case.end_date = practice, doctor, start_date, end_date
@@ -223,15 +207,8 @@ def create_case(*, case, user, host_lists=None):
     if not allowed:
         raise Forbidden(reason)
     _check_belongs(case, host_lists)
-    case.created_by = user
-    case.status = S.UTKAST
-    case.full_clean(exclude=["created_by"])
-    case._change_reason = "Opprettet"
-    case.save()
-    if host_lists is not None:
-        case.host_lists.set(host_lists)
-    _event(case, action="create", from_status="", user=user)
-    return case
+    case.full_clean(exclude=["created_by", "status"])
+    return ENGINE.create(case, user=user, initial=S.UTKAST, host_lists=host_lists)
 
 
 @transaction.atomic
@@ -242,9 +219,9 @@ def update_case(*, case, user, host_lists=None):
     if not allowed:
         raise Forbidden(reason)
     if case.municipality_id != stored.municipality_id:
-        raise CaseError("En sak kan ikke flyttes til en annen kommune.")
+        raise ServiceError("En sak kan ikke flyttes til en annen kommune.")
     if stored.status != S.UTKAST:
-        raise CaseError("Bare utkast kan endres.")
+        raise ServiceError("Bare utkast kan endres.")
     _check_belongs(case, host_lists)
     case.full_clean(exclude=["created_by"])
     case._change_reason = "Endret"
@@ -254,64 +231,49 @@ def update_case(*, case, user, host_lists=None):
     return case
 
 
-def permission_for(case, transition: Transition, user) -> tuple[bool, str]:
-    """Role and four-eyes for one transition — the same answer for the button, the view and the API."""
-    return step_permission(user, case, transition, role_checks={ADMINISTRATOR: can_administer,
-                                                                CASEWORKER: can_casework},
-                           system_reason="Dette gjøres av den daglige kjøringen.")
+class GrantEngine(CaseEngine):
+    """Grunntilskudd and introduksjonsavtaler on the one case engine (core.cases): their table, their checks and
+    what a decision changes (docs/grants.md)."""
+
+    workflow = WORKFLOW
+    event_model = CaseEvent
+    role_checks = {ADMINISTRATOR: can_administer, CASEWORKER: can_casework}
+    action_labels = history_labels = ACTION_LABELS
+    approve_verb = "innvilge"
+
+    def event_link(self, case) -> dict:
+        return {"grunntilskudd" if isinstance(case, GrunntilskuddApplication) else "introduksjon": case}
+
+    def checks(self, case, *, action: str) -> list[dict]:
+        if action == "submit":
+            return checks_as_dicts(checks_for(case, on=today()))
+        if isinstance(case, GrunntilskuddApplication):  # judged at submission
+            return case.checks
+        # the allotment is counted when the decision is made
+        return checks_as_dicts(checks_for(case, on=case.checked_on or today()))
+
+    def refusals(self, case, step, *, reason, on) -> dict[str, str]:
+        if step.action == "submit" and isinstance(case, GrunntilskuddApplication) and case.avtale_fra is None:
+            return {"avtale_fra": "Oppgi når fastlegeavtalen startet (avtale_fra) før saken sendes inn."}
+        if step.action == "terminate":
+            return {"date": "Oppgi datoen saken avsluttes fra."} if on is None else _outside_period(case, on)
+        return {}
+
+    def apply(self, case, step, *, reason, on):
+        if step.action == "submit":
+            case.checked_on = today()
+        elif step.action == "appeal":
+            case.appeal_reason = reason
+
+    def after(self, case, step, *, user, on):
+        if step.action == "approve" and isinstance(case, GrunntilskuddApplication):
+            _date_the_agreement(case, today())
+        if step.action in ("approve", "terminate"):
+            _recompute_affected(case, user=user, since=on)
 
 
-@transaction.atomic
-def transition(case, *, action: str, user=None, reason: str = "", override_reason: str = "",
-               on: date | None = None):
-    """Move a case along the transition table (docs/grants.md). Raises TransitionNotAllowed (409), Forbidden (403),
-    ChecksFailed or CaseError (400)."""
-    case = type(case).objects.select_for_update().get(pk=case.pk)
-    step = WORKFLOW.transition_for(case.status, action)
-    if step.role != SYSTEM or user is not None:
-        allowed, why = permission_for(case, step, user)
-        if not allowed:
-            raise Forbidden(why)
-    reason, override_reason = (reason or "").strip(), (override_reason or "").strip()
-    if step.reason_required and not reason:
-        raise CaseError("Skriv en begrunnelse.", field="reason")
-    day = today()
-    from_status = case.status
-    if action == "submit":
-        if isinstance(case, GrunntilskuddApplication) and case.avtale_fra is None:
-            raise CaseError("Oppgi når fastlegeavtalen startet (avtale_fra) før saken sendes inn.", field="avtale_fra")
-        case.checks = [c.as_dict() for c in checks_for(case, on=day)]
-        case.checked_on = day
-        case.submitted_by, case.submitted_at = user, timezone.now()
-    elif action == "approve":
-        if isinstance(case, IntroduksjonsAvtale):  # the allotment is counted when the decision is made
-            case.checks = [c.as_dict() for c in checks_for(case, on=case.checked_on or day)]
-        failing = [c for c in case.checks if not c["ok"]]
-        if failing and not override_reason:
-            raise ChecksFailed("Vilkår er ikke oppfylt: " + " ".join(c["message"] for c in failing)
-                               + " Skriv en begrunnelse for å innvilge likevel.", checks=case.checks)
-        case.override_reason = override_reason if failing else ""
-        case.decided_by, case.decided_at, case.decision_reason = user, timezone.now(), reason
-    elif action == "reject":
-        case.decided_by, case.decided_at, case.decision_reason = user, timezone.now(), reason
-    elif action == "appeal":
-        case.appeal_reason = reason
-    elif action == "terminate":
-        if on is None:
-            raise CaseError("Oppgi datoen saken avsluttes fra.", field="date")
-        _check_inside_period(case, on)
-        case.terminated_on, case.termination_reason = on, reason
-    case.status = step.target
-    case._change_reason = f"{ACTION_LABELS.get(action, action)}{': ' + reason if reason else ''}"[:100]
-    case.save()
-    _event(case, action=action, from_status=from_status, user=user,
-           reason=reason or (f"Innvilget tross vilkår: {override_reason}" if case.override_reason
-                             and action == "approve" else ""))
-    if action == "approve" and isinstance(case, GrunntilskuddApplication):
-        _date_the_agreement(case, day)
-    if action in ("approve", "terminate"):
-        _recompute_affected(case, user=user, since=on)
-    return case
+ENGINE = GrantEngine()
+transition = ENGINE.transition
 
 
 def _date_the_agreement(case, day: date) -> None:

@@ -436,10 +436,6 @@ def recompute_all(*, month: date, trigger="nightly") -> list[PaymentRun]:
 # --- closing ----------------------------------------------------------------------------------------------
 
 
-class ClosingError(ServiceError):
-    """A refused attest/authorise/reopen; str() is the Norwegian reason."""
-
-
 M = PaymentMonth.Status
 # Closing a month is a case of its own: attestasjon, then anvisning by another caseworker; a superuser may reopen
 # a closed month with a reason (docs/payments.md). Who may act is grants.permissions; the table says when.
@@ -460,9 +456,9 @@ def _close_step(payment_month: PaymentMonth, action: str, change_reason: str, **
         try:
             step = MONTH_WORKFLOW.transition_for(locked.status, action)
         except TransitionNotAllowed:
-            raise ClosingError(NOT_NOW[action]) from None
+            raise ServiceError(NOT_NOW[action]) from None
         if step.four_eyes and locked.attested_by_id == fields.get("authorised_by").pk:
-            raise ClosingError("Den som attesterte måneden, kan ikke også anvise den (to personer kreves).")
+            raise ServiceError("Den som attesterte måneden, kan ikke også anvise den (to personer kreves).")
         locked.status = step.target
         for name, value in fields.items():
             setattr(locked, name, value)
@@ -475,7 +471,7 @@ def attest_month(*, payment_month: PaymentMonth, user) -> PaymentMonth:
     """Attestasjon: a caseworker has checked the month's lines (first of the two signatures)."""
     allowed, reason = can_attest(user, payment_month)
     if not allowed:
-        raise ClosingError(reason)
+        raise ServiceError(reason)
     return _close_step(payment_month, "attest", "Attestert", attested_by=user, attested_at=timezone.now())
 
 
@@ -483,7 +479,7 @@ def authorise_month(*, payment_month: PaymentMonth, user) -> PaymentMonth:
     """Anvisning by a second caseworker: the month is approved for payout and its lines are frozen."""
     allowed, reason = can_authorise(user, payment_month)
     if not allowed:
-        raise ClosingError(reason)
+        raise ServiceError(reason)
     return _close_step(payment_month, "authorise", "Anvist og lukket", authorised_by=user,
                        authorised_at=timezone.now())
 
@@ -491,15 +487,15 @@ def authorise_month(*, payment_month: PaymentMonth, user) -> PaymentMonth:
 def reopen_month(*, payment_month: PaymentMonth, user, reason: str) -> PaymentMonth:
     """Only a superuser, with a reason kept in the history (docs/payments.md)."""
     if not user.is_superuser:
-        raise ClosingError("Bare en superbruker kan gjenåpne en lukket måned.")
+        raise ServiceError("Bare en superbruker kan gjenåpne en lukket måned.")
     if not reason.strip():
-        raise ClosingError("Skriv en begrunnelse for gjenåpningen.")
+        raise ServiceError("Skriv en begrunnelse for gjenåpningen.")
     # The reason is kept only in the history's change reason: it must fit its column and be storable text.
     prefix = f"Gjenåpnet av {user.username}: "
     room = PaymentMonth.history.model._meta.get_field("history_change_reason").max_length - len(prefix)
     if len(reason.strip()) > room:
-        raise ClosingError(f"Begrunnelsen er for lang: skriv høyst {room} tegn.")
+        raise ServiceError(f"Begrunnelsen er for lang: skriv høyst {room} tegn.")
     if "\x00" in reason:
-        raise ClosingError("Begrunnelsen inneholder et ugyldig tegn (NUL). Fjern det og prøv igjen.")
+        raise ServiceError("Begrunnelsen inneholder et ugyldig tegn (NUL). Fjern det og prøv igjen.")
     return _close_step(payment_month, "reopen", prefix + reason.strip(), attested_by=None, attested_at=None,
                        authorised_by=None, authorised_at=None)
