@@ -1,26 +1,17 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_mixins import ReadOnlyAdminMixin
+from core.admin_mixins import DatedTableAdminMixin, ReadOnlyAdminMixin
 
 from .models import AlisAgreement, AlisEvent, SupervisionRequirement, SupervisionSession, SupervisorChange
 
 
 @admin.register(SupervisionRequirement)
-class SupervisionRequirementAdmin(SimpleHistoryAdmin):
+class SupervisionRequirementAdmin(DatedTableAdminMixin, SimpleHistoryAdmin):
     """The requirement table is data: superusers add and edit rows here; every change is kept in the history."""
 
     list_display = ["kind", "valid_from", "hours", "per", "span_years", "status"]
     list_filter = ["kind", "status"]
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # a row that flagged agreements must stay; add a newer row instead
 
 
 # Agreements and their sessions change only through the services (events, checks, four-eyes).

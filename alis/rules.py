@@ -337,8 +337,28 @@ def agreement_year(start: date, day: date) -> int:
     return year
 
 
+class _Progress:
+    """Hours logged against what is due by now and the whole target (the compliance bars)."""
+
+    logged: Decimal
+    target: Decimal
+    due: Decimal
+
+    @property
+    def behind(self) -> bool:
+        return self.logged < self.due
+
+    @property
+    def percent(self) -> int:
+        return _percent(self.logged, self.target)
+
+    @property
+    def due_percent(self) -> int:
+        return _percent(self.due, self.target)
+
+
 @dataclass(frozen=True)
-class YearCompliance:
+class YearCompliance(_Progress):
     number: int  # agreement year 1, 2, …
     start: date
     end: date
@@ -349,39 +369,15 @@ class YearCompliance:
     current: bool
     started: bool
 
-    @property
-    def behind(self) -> bool:
-        return self.logged < self.due
-
-    @property
-    def percent(self) -> int:
-        return _percent(self.logged, self.target)
-
-    @property
-    def due_percent(self) -> int:
-        return _percent(self.due, self.target)
-
 
 @dataclass(frozen=True)
-class GroupCompliance:
+class GroupCompliance(_Progress):
     start: date
     end: date  # the end of the group years (agreement year 2)
     logged: Decimal  # all group hours logged, cumulative
     target: Decimal
     due: Decimal
     estimate: bool
-
-    @property
-    def behind(self) -> bool:
-        return self.logged < self.due
-
-    @property
-    def percent(self) -> int:
-        return _percent(self.logged, self.target)
-
-    @property
-    def due_percent(self) -> int:
-        return _percent(self.due, self.target)
 
 
 @dataclass(frozen=True)

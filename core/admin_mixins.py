@@ -27,3 +27,18 @@ class ReadOnlyAdminMixin:
         if request.method == "POST":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class DatedTableAdminMixin:
+    """A dated parameter table (rates, supervision requirements): data that superusers add and edit here, with
+    every change kept in the history; a row is never deleted, because months were paid or agreements flagged
+    with it — a newer row replaces it."""
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,9 +1,12 @@
-"""Live progress of long runs (imports, payment runs).
+"""Long runs (payment runs, scenario runs, imports): their common row and their live progress.
 
 A run writes inside one transaction, so the database row cannot show progress until commit; the cache can
 (Redis when there is a broker, shared by worker and web). The row keeps the final state."""
 
+from django.conf import settings
 from django.core.cache import cache
+from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 TTL = 6 * 3600
 
@@ -36,3 +39,36 @@ def progress_of(kind: str, pk: int, status: str, *, running: int = 0) -> int:
     if status != "running":
         return 0
     return get_progress(kind, pk, running)
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("I kø")
+    RUNNING = "running", _("Beregner")
+    DONE = "done", _("Ferdig")
+    FAILED = "failed", _("Feilet")
+
+
+class Run(models.Model):
+    """One background computation (a payment run, a scenario run): who started it, when, and how it ended."""
+
+    Status = RunStatus
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    message = models.TextField(blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (RunStatus.DONE, RunStatus.FAILED)
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None

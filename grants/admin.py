@@ -1,25 +1,16 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_mixins import ReadOnlyAdminMixin
+from core.admin_mixins import DatedTableAdminMixin, ReadOnlyAdminMixin
 
 from .models import PaymentLine, PaymentMonth, PaymentRun, RateSchedule
 
 
 @admin.register(RateSchedule)
-class RateScheduleAdmin(SimpleHistoryAdmin):
+class RateScheduleAdmin(DatedTableAdminMixin, SimpleHistoryAdmin):
     """Rates are data: superusers add and edit rows here; every change is kept in the history."""
 
     list_display = ["valid_from", "model", "knekkpunkt", "rate_under", "rate_over", "paid_up_to", "status"]
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # a row that paid money must stay; add a newer row instead
 
 
 @admin.register(PaymentMonth)

@@ -8,6 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from core.cases import Case, CaseEventBase
 from core.months import effective_end
+from core.progress import Run
 from grants import rules
 from practices.models import Doctor, Municipality, PatientList, Practice
 
@@ -145,41 +146,22 @@ class PaymentLine(models.Model):
         return f"{self.month:%Y-%m} {self.kind} {self.amount}"
 
 
-class PaymentRun(models.Model):
+class PaymentRun(Run):
     """One recompute of a municipality-month: progress and outcome, polled by the browser (docs/operations.md)."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("I kø")
-        RUNNING = "running", _("Beregner")
-        DONE = "done", _("Ferdig")
-        FAILED = "failed", _("Feilet")
 
     municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="payment_runs")
     month = models.DateField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
     trigger = models.CharField(max_length=20, default="manual")  # manual, import, decision, nightly, cli
     lines = models.PositiveIntegerField(default=0)
     total = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     missing = models.PositiveIntegerField(default=0)
     corrections = models.PositiveIntegerField(default=0)
-    message = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self):
         return f"{self.municipality.kommunenummer} {self.month:%Y-%m} {self.status}"
-
-    @property
-    def duration(self):
-        if self.started_at and self.finished_at:
-            return (self.finished_at - self.started_at).total_seconds()
-        return None
 
 
 # --- grant cases (docs/grants.md) -------------------------------------------------------------------------------

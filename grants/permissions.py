@@ -9,23 +9,25 @@ def can_recompute(user, municipality):
     return can_casework(user, municipality)
 
 
-def can_attest(user, payment_month):
+def _caseworker_when(user, payment_month, status, not_now: str):
+    """A caseworker of the month's municipality, and the month in `status` (else `not_now`)."""
     allowed, reason = can_casework(user, payment_month.municipality)
-    if not allowed:
-        return allowed, reason
-    if payment_month.status != payment_month.Status.OPEN:
-        return False, _("Måneden er allerede attestert eller lukket.")
-    if payment_month.computed_at is None:
+    if allowed and payment_month.status != status:
+        return False, not_now
+    return allowed, reason
+
+
+def can_attest(user, payment_month):
+    allowed, reason = _caseworker_when(user, payment_month, payment_month.Status.OPEN,
+                                       _("Måneden er allerede attestert eller lukket."))
+    if allowed and payment_month.computed_at is None:
         return False, _("Måneden er ikke beregnet ennå. Beregn den før du attesterer.")
-    return True, ""
+    return allowed, reason
 
 
 def can_authorise(user, payment_month):
-    allowed, reason = can_casework(user, payment_month.municipality)
-    if not allowed:
-        return allowed, reason
-    if payment_month.status != payment_month.Status.ATTESTED:
-        return False, _("Måneden må attesteres før den kan anvises.")
-    if payment_month.attested_by_id == user.pk:
+    allowed, reason = _caseworker_when(user, payment_month, payment_month.Status.ATTESTED,
+                                       _("Måneden må attesteres før den kan anvises."))
+    if allowed and payment_month.attested_by_id == user.pk:
         return False, _("Du attesterte denne måneden. En annen saksbehandler må anvise den (to personer kreves).")
-    return True, ""
+    return allowed, reason

@@ -216,43 +216,24 @@ def basis_lines(*, n: int, rate: Rate, month: date, behovsindeks: Decimal | None
     paid = min(n, rate.paid_up_to) if rate.paid_up_to is not None else n
     _, _, period_text = _period(rate, month)
 
-    lines: list[Line] = []
+    parts = []  # (kind, patients, annual rate, weight, explanation)
     if rate.model == MODEL_KNEKKPUNKT:
         k = rate.knekkpunkt
         under, over = min(paid, k), max(paid - k, 0)
         if under:
-            lines.append(
-                Line(
-                    KIND_BASIS_UNDER,
-                    under,
-                    rate.rate_under,
-                    _per_patient_amount(rate, month, under, rate.rate_under, Decimal(1)),
-                    f"{_patients(under)} × kr {format_rate(rate.rate_under)} {period_text} "
-                    f"(under knekkpunkt {format_number_nb(k)})",
-                )
-            )
+            parts.append((KIND_BASIS_UNDER, under, rate.rate_under, Decimal(1),
+                          f"{_patients(under)} × kr {format_rate(rate.rate_under)} {period_text} "
+                          f"(under knekkpunkt {format_number_nb(k)})"))
         if over:
-            lines.append(
-                Line(
-                    KIND_BASIS_OVER,
-                    over,
-                    rate.rate_over,
-                    _per_patient_amount(rate, month, over, rate.rate_over, Decimal(1)),
-                    f"{_patients(over)} over knekkpunkt {format_number_nb(k)} "
-                    f"× kr {format_rate(rate.rate_over)} {period_text}",
-                )
-            )
+            parts.append((KIND_BASIS_OVER, over, rate.rate_over, Decimal(1),
+                          f"{_patients(over)} over knekkpunkt {format_number_nb(k)} "
+                          f"× kr {format_rate(rate.rate_over)} {period_text}"))
     elif paid:
         weight_text = f" × behovsindeks {format_number_nb(w, 4)}" if w is not None else ""
-        lines.append(
-            Line(
-                KIND_BASIS,
-                paid,
-                rate.rate_under,
-                _per_patient_amount(rate, month, paid, rate.rate_under, w if w is not None else Decimal(1)),
-                f"{_patients(paid)} × kr {format_rate(rate.rate_under)}{weight_text} {period_text}",
-            )
-        )
+        parts.append((KIND_BASIS, paid, rate.rate_under, w if w is not None else Decimal(1),
+                      f"{_patients(paid)} × kr {format_rate(rate.rate_under)}{weight_text} {period_text}"))
+    lines = [Line(kind, count, annual, _per_patient_amount(rate, month, count, annual, weight), text)
+             for kind, count, annual, weight, text in parts]
 
     lines = [line for line in lines if line.amount != 0]
     if lines and paid < n:

@@ -109,77 +109,62 @@ def run_progress(request, pk):
     return render(request, "grants/_run_progress.html", {"run": run, "run_progress": _run_progress(run)})
 
 
-def _closing_action(request, kommunenummer, month, action, done_message):
+CLOSING = {  # the month's steps (grants.services.ledger.MONTH_WORKFLOW): the service and what the user is told
+    "attest": (ledger.attest_month, _("Måneden er attestert. En annen saksbehandler må anvise den.")),
+    "authorise": (ledger.authorise_month, _("Måneden er anvist og lukket. Linjene er låst.")),
+    "reopen": (ledger.reopen_month, _("Måneden er gjenåpnet.")),
+}
+
+
+@login_required
+@require_POST
+def close_step(request, kommunenummer, month, action):
+    """Attest, authorise or reopen a payment month (the URL names the step)."""
     municipality = selectors.municipality_for(request.user, kommunenummer)
     month = _month(month)
     payment_month = selectors.payment_month_for(municipality, month)
     if not payment_month.pk:
         raise Http404
+    service, done_message = CLOSING[action]
+    reason = {"reason": request.POST.get("reason", "")} if action == "reopen" else {}
     try:
-        action(payment_month)
+        service(payment_month=payment_month, user=request.user, **reason)
     except ServiceError as error:
         require((False, str(error)))
     messages.success(request, done_message)
     return redirect(_month_url(municipality, month))
 
 
-@login_required
-@require_POST
-def attest(request, kommunenummer, month):
-    return _closing_action(request, kommunenummer, month,
-                           lambda pm: ledger.attest_month(payment_month=pm, user=request.user),
-                           _("Måneden er attestert. En annen saksbehandler må anvise den."))
-
-
-@login_required
-@require_POST
-def authorise(request, kommunenummer, month):
-    return _closing_action(request, kommunenummer, month,
-                           lambda pm: ledger.authorise_month(payment_month=pm, user=request.user),
-                           _("Måneden er anvist og lukket. Linjene er låst."))
-
-
-@login_required
-@require_POST
-def reopen(request, kommunenummer, month):
-    return _closing_action(request, kommunenummer, month,
-                           lambda pm: ledger.reopen_month(payment_month=pm, user=request.user,
-                                                          reason=request.POST.get("reason", "")),
-                           _("Måneden er gjenåpnet."))
+def _month_lines(request, kommunenummer, month, fmt):
+    """The municipality, the month and its lines, for a page or an export in `fmt` (csv, xlsx)."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    municipality = selectors.municipality_for(request.user, kommunenummer)
+    month = _month(month)
+    return municipality, month, selectors.lines_for(municipalities=[municipality], month=month)
 
 
 @login_required
 def export_lines(request, kommunenummer, month, fmt):
-    _check_format(fmt)
-    municipality = selectors.municipality_for(request.user, kommunenummer)
-    month = _month(month)
-    lines = selectors.export_order(selectors.lines_for(municipalities=[municipality], month=month))
-    return exports.file_response(exports.LINE_COLUMNS, exports.line_rows(lines, as_text=fmt == "csv"), fmt,
-                 f"utbetalinger-{municipality.kommunenummer}-{format_month(month)}")
+    municipality, month, lines = _month_lines(request, kommunenummer, month, fmt)
+    return exports.file_response(exports.LINE_COLUMNS, exports.line_rows(selectors.export_order(lines),
+                                                                         as_text=fmt == "csv"),
+                                 fmt, f"utbetalinger-{municipality.kommunenummer}-{format_month(month)}")
 
 
 @login_required
 def export_payout(request, kommunenummer, month, fmt):
-    _check_format(fmt)
-    municipality = selectors.municipality_for(request.user, kommunenummer)
-    month = _month(month)
-    totals = selectors.payee_totals(selectors.lines_for(municipalities=[municipality], month=month))
-    return exports.file_response(exports.PAYOUT_COLUMNS, exports.payout_rows(totals, as_text=fmt == "csv"), fmt,
-                 f"utbetalingsfil-{municipality.kommunenummer}-{format_month(month)}")
-
-
-def _check_format(fmt):
-    if fmt not in ("csv", "xlsx"):
-        raise Http404
+    municipality, month, lines = _month_lines(request, kommunenummer, month, fmt)
+    return exports.file_response(exports.PAYOUT_COLUMNS, exports.payout_rows(selectors.payee_totals(lines),
+                                                                             as_text=fmt == "csv"),
+                                 fmt, f"utbetalingsfil-{municipality.kommunenummer}-{format_month(month)}")
 
 
 @login_required
 def statement(request, kommunenummer, month, hpr):
     """Utbetalingsspesifikasjon: one doctor's lines for the month, for print."""
-    municipality = selectors.municipality_for(request.user, kommunenummer)
-    month = _month(month)
-    lines = list(selectors.export_order(selectors.lines_for(municipalities=[municipality], month=month).filter(
-        doctor__hpr_nummer=hpr, kept_by_municipality=False)))
+    municipality, month, lines = _month_lines(request, kommunenummer, month, "csv")
+    lines = list(selectors.export_order(lines.filter(doctor__hpr_nummer=hpr, kept_by_municipality=False)))
     if not lines:
         raise Http404
     return render(request, "grants/statement.html", {

@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.progress import Run
 from grants.models import RateSchedule
 from practices.models import Doctor, Municipality, PatientList
 from scenarios import rules
@@ -83,7 +84,7 @@ class Scenario(models.Model):
         return rules.period_months(self.period_from, self.period_to)
 
 
-class ScenarioRun(models.Model):
+class ScenarioRun(Run):
     """One computation of a scenario, or of the built-in report "Effekt av handlingsplanen": the scope, period
     and schedule it used (a snapshot, so the result stays readable after the scenario is edited), progress
     and outcome, polled by the browser (docs/operations.md)."""
@@ -91,12 +92,6 @@ class ScenarioRun(models.Model):
     class Kind(models.TextChoices):
         SCENARIO = "scenario", _("Scenario")
         HANDLINGSPLAN = "handlingsplan", _("Effekt av handlingsplanen")
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("I kø")
-        RUNNING = "running", _("Beregner")
-        DONE = "done", _("Ferdig")
-        FAILED = "failed", _("Feilet")
 
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SCENARIO)
     scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, null=True, blank=True, related_name="runs")
@@ -106,19 +101,12 @@ class ScenarioRun(models.Model):
     period_from = models.DateField()
     period_to = models.DateField()
     parameters = models.JSONField(default=dict)  # rules.Schedule.as_dict()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)  # final percent; live progress is in the cache
-    message = models.TextField(blank=True)
     result = models.JSONField(default=dict, blank=True)  # the summary the result page draws (services.summary)
     lists = models.PositiveIntegerField(default=0)
     actual_total = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     scenario_total = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     timings = models.JSONField(default=dict, blank=True)  # seconds per phase
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -128,20 +116,10 @@ class ScenarioRun(models.Model):
         return f"{self.get_kind_display()} {self.scenario_id or ''} {self.status}"
 
     @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.DONE, self.Status.FAILED)
-
-    @property
     def difference(self):
         if self.actual_total is None or self.scenario_total is None:
             return None
         return self.scenario_total - self.actual_total
-
-    @property
-    def seconds(self):
-        if self.started_at and self.finished_at:
-            return (self.finished_at - self.started_at).total_seconds()
-        return None
 
     def schedule(self) -> rules.Schedule:
         return rules.Schedule.from_dict(self.parameters)
