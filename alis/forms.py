@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alis import rules
 from alis.models import AlisAgreement, SessionKind, SupervisionSession
+from practices.forms import ImportForm, import_file_field
 from practices.models import Doctor, Practice
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -188,12 +189,5 @@ class DecisionForm(forms.Form):
     date = forms.DateField(label=_("Siste dag avtalen gjelder"), required=False, widget=DATE)
 
 
-class SessionImportForm(forms.Form):
-    file = forms.FileField(label=_("CSV-fil med veiledning"), allow_empty_file=True,
-                           help_text=_("Semikolon, komma eller tabulator; UTF-8 eller Windows-1252 (Excel). "
-                                       "Høyst 20 MB."))
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", _("Last opp og kontroller")))
+class SessionImportForm(ImportForm):
+    file = import_file_field(_("CSV-fil med veiledning"))

@@ -2,8 +2,8 @@
 row errors and warnings out. Pure: no ORM. The service supplies a `Context` (the agreements the file names,
 doctors by HPR, the sessions already logged, where the user may import) and does the writing.
 
-Decoding, delimiter detection and CSV parsing are the list import's (practices.importing.read_table), so both
-imports accept and reject files the same way. Every message names the row, the column and the fix.
+Decoding, delimiter detection, CSV parsing, column names and dates are the list import's (practices.importing), so
+both imports accept and reject files the same way. Every message names the row, the column and the fix.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from alis import rules
-from practices.importing import FileRejected, RowError, read_table
+from practices.importing import FileRejected, RowError, normalize_column, parse_date, read_table
+from practices.importing import ParseResult as ListParseResult
 
 REQUIRED_COLUMNS = ("kommunenummer", "avtalenummer", "dato", "type", "timer", "veileder_hpr")
 OPTIONAL_COLUMNS = ("notat", "gruppeleder")  # gruppeleder: our addition for group sessions (docs/alis.md)
@@ -26,9 +27,7 @@ KINDS = {"individuell": rules.INDIVIDUELL, "gruppe": rules.GRUPPE}
 FIELD_COLUMNS = {"date": "dato", "hours": "timer", "supervisor": "veileder_hpr", "kind": "type",
                  "group_leader": "gruppeleder", rules.NON_FIELD: "avtalenummer"}
 
-_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})\.(\d{1,2})\.(\d{4})", re.ASCII)
 _HOURS = re.compile(r"\d+(?:\.\d+)?|\.\d+", re.ASCII)
-_HEADER_LETTERS = str.maketrans({"æ": "ae", "ø": "o", "å": "aa", " ": "_", "-": "_"})
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
@@ -69,20 +68,11 @@ class SessionRow:
 
 
 @dataclass
-class ParseResult:
+class ParseResult(ListParseResult):
+    """The list import's result (errors, warnings, data_rows, ok) for sessions, with the rows already logged."""
+
     rows: list[SessionRow]  # the new sessions to write
     unchanged: int  # rows already logged (a re-import)
-    errors: list[RowError]
-    warnings: list[str]
-    data_rows: int
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-def normalize_column(name: str) -> str:
-    return "_".join(part for part in name.strip().lower().translate(_HEADER_LETTERS).split("_") if part)
 
 
 def file_keys(data: bytes) -> tuple[set[str], set[str], set[str]]:
@@ -104,20 +94,6 @@ def file_keys(data: bytes) -> tuple[set[str], set[str], set[str]]:
 def _kommunenummer(raw: str) -> str:
     text = raw.strip()
     return "0" + text if len(text) == 3 and text.isdigit() else text
-
-
-def parse_date(raw: str) -> date | None:
-    match = _DATE.fullmatch(raw.strip())
-    if not match:
-        return None
-    if match[1]:
-        year, month, day = int(match[1]), int(match[2]), int(match[3])
-    else:
-        year, month, day = int(match[6]), int(match[5]), int(match[4])
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
 
 
 def parse_hours(raw: str) -> Decimal | None:
@@ -205,26 +181,22 @@ def parse_session_file(data: bytes, context: Context) -> ParseResult:
                     row_errors["avtalenummer"] = (f"ALIS-avtale {avtalenummer} finnes ikke i kommune {knr}. "
                                                   "Kontroller avtalenummeret.")
 
-        day_raw = cell("dato")
-        day = parse_date(day_raw)
-        if not day_raw:
-            row_errors["dato"] = "Dato mangler verdi. Fyll inn datoen veiledningen ble gitt, for eksempel 2021-03-15."
-        elif day is None:
-            row_errors["dato"] = f"Dato «{day_raw}» er ikke en gyldig dato. Bruk 2021-03-15 eller 15.03.2021."
-
-        kind_raw = cell("type")
-        kind = KINDS.get(kind_raw.lower())
-        if not kind_raw:
-            row_errors["type"] = "Type mangler verdi. Fyll inn individuell eller gruppe."
-        elif kind is None:
-            row_errors["type"] = f"Type «{kind_raw}» er ukjent. Bruk individuell eller gruppe."
-
-        hours_raw = cell("timer")
-        hours = parse_hours(hours_raw)
-        if not hours_raw:
-            row_errors["timer"] = "Timer mangler verdi. Fyll inn antall timer, for eksempel 1,5."
-        elif hours is None:
-            row_errors["timer"] = f"Timer må være et tall, for eksempel 1,5 eller 1.5, ikke «{hours_raw}»."
+        day_raw, kind_raw, hours_raw = cell("dato"), cell("type"), cell("timer")
+        day, kind, hours = parse_date(day_raw), KINDS.get(kind_raw.lower()), parse_hours(hours_raw)
+        # an empty cell and an unreadable one need different fixes
+        for column, raw, value, if_empty, if_unreadable in (
+            ("dato", day_raw, day,
+             "Dato mangler verdi. Fyll inn datoen veiledningen ble gitt, for eksempel 2021-03-15.",
+             f"Dato «{day_raw}» er ikke en gyldig dato. Bruk 2021-03-15 eller 15.03.2021."),
+            ("type", kind_raw, kind, "Type mangler verdi. Fyll inn individuell eller gruppe.",
+             f"Type «{kind_raw}» er ukjent. Bruk individuell eller gruppe."),
+            ("timer", hours_raw, hours, "Timer mangler verdi. Fyll inn antall timer, for eksempel 1,5.",
+             f"Timer må være et tall, for eksempel 1,5 eller 1.5, ikke «{hours_raw}»."),
+        ):
+            if not raw:
+                row_errors[column] = if_empty
+            elif value is None:
+                row_errors[column] = if_unreadable
 
         hpr = cell("veileder_hpr")
         supervisor_id, supervisor_name = None, ""

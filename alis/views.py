@@ -1,7 +1,6 @@
 """Thin views for ALIS (docs/alis.md): agreements list and overview, the agreement page with its timeline,
 decision, supervisor changes, supervision log and compliance bars, and the CSV import of sessions."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -23,6 +22,7 @@ from alis.models import AlisAgreement, Status
 from alis.services import session_import
 from core.forms import add_service_errors, form_service
 from core.workflow import Forbidden, ServiceError, TransitionNotAllowed
+from practices import import_views
 from practices.models import ImportJob
 from practices.permissions import require
 from practices.selectors import import_jobs_for
@@ -240,14 +240,9 @@ def _jobs(user):
 def import_index(request):
     allowed, reason = session_import.can_import(request.user)
     form = SessionImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST":
-        require((allowed, reason))
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            data = upload.read(settings.IMPORT_MAX_BYTES + 1)
-            job = session_import.session_import_upload(user=request.user, data=data, filename=upload.name,
-                                                       size=upload.size)
-            return redirect("alis:import_detail", pk=job.pk)
+    job = import_views.upload(request, form, (allowed, reason), session_import.session_import_upload)
+    if job is not None:
+        return redirect("alis:import_detail", pk=job.pk)
     return render(request, "alis/import_index.html", {
         "form": form, "can_import": allowed, "reason": reason,
         "jobs": _jobs(request.user).select_related("user").order_by("-created_at")[:50],
@@ -267,9 +262,4 @@ def import_detail(request, pk):
 @require_POST
 def import_confirm(request, pk):
     job = get_object_or_404(_jobs(request.user), pk=pk)
-    if job.user_id != request.user.pk:
-        require((False, _("Bare den som lastet opp filen kan bekrefte importen.")))
-    job = session_import.session_import_confirm(job=job, user=request.user)
-    if job.status == ImportJob.Status.DONE:
-        messages.success(request, _("Importen er fullført."))
-    return redirect("alis:import_detail", pk=job.pk)
+    return import_views.confirm(request, job, session_import.session_import_confirm, "alis:import_detail")

@@ -1,18 +1,17 @@
 """All reference data loaded by data migrations, in one call (for tests that flush the database)."""
 
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from alis.models import SupervisionRequirement
+from alis.reference import load_requirements
 from core.history import record_shipped_history
+from grants.models import RateSchedule
+from grants.reference import load_rates, load_schedules
+from practices.models import Municipality
+from practices.reference import load_municipalities
 
 
 def ensure_reference_data() -> None:
-    from django_celery_beat.models import CrontabSchedule, PeriodicTask
-
-    from alis.models import SupervisionRequirement
-    from alis.reference import load_requirements
-    from grants.models import RateSchedule
-    from grants.reference import load_rates, load_schedules
-    from practices.models import Municipality
-    from practices.reference import load_municipalities
-
     if Municipality.objects.count() < 357:
         load_municipalities(Municipality)
     load_rates(RateSchedule)

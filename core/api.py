@@ -26,6 +26,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import JsonResponse
+from django.urls import Resolver404, resolve
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -219,8 +220,6 @@ def parse_error_message(exc: exceptions.ParseError) -> str:
 
 def not_found(request, *args, **kwargs):
     """Any other address under /api/: JSON, not the HTML 404 page (and a hint when only the slash is missing)."""
-    from django.urls import Resolver404, resolve
-
     detail = "Ukjent adresse i API-et. Se /api/docs/."
     if not request.path.endswith("/"):
         try:

@@ -5,8 +5,11 @@ The receivers are connected in PracticesConfig.ready() (practices/apps.py)."""
 
 from datetime import timedelta
 
+from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_out
+from django.db.models.signals import post_save
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
@@ -64,10 +67,6 @@ def on_user_saved(sender, instance, **kwargs):
 
 
 def connect():
-    from axes.signals import user_locked_out
-    from django.contrib.auth.signals import user_logged_out
-    from django.db.models.signals import post_save
-
     user_logged_out.connect(on_logged_out, dispatch_uid="core.tokens.logged_out")
     user_locked_out.connect(on_locked_out, dispatch_uid="core.tokens.locked_out")
     post_save.connect(on_user_saved, sender=get_user_model(), dispatch_uid="core.tokens.user_saved")

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
+from django.urls import path
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -43,7 +44,7 @@ from grants.permissions import can_recompute
 from grants.services import cases, ledger
 from practices.api import HprField, KommunenummerField, field_error, municipality_to_act_in
 from practices.permissions import can_administer, can_casework, require
-from practices.selectors import lists_for, practices_for
+from practices.selectors import lists_for, municipalities_for, practices_for
 
 CASES_TAG = "grunntilskudd og introduksjonsavtaler"
 PAYMENTS_TAG = "utbetalinger"
@@ -283,8 +284,6 @@ class PaymentLineViewSet(mixins.ListModelMixin, ApiViewSet):
     filterset_class = PaymentLineFilter
 
     def get_queryset(self):
-        from practices.selectors import municipalities_for
-
         return selectors.export_order(selectors.lines_for(municipalities=municipalities_for(self.request.user)))
 
 
@@ -464,8 +463,6 @@ ROUTES = [
 
 
 def _patterns():
-    from django.urls import path
-
     month = "payment-months/<str:kommunenummer>/<str:month>/"
     return [
         path(month, PaymentMonthDetailView.as_view(), name="payment-month-detail"),

@@ -1,14 +1,16 @@
 """Demo data for the ledger: the 2020 months of Oslo closed by two caseworkers (idempotent)."""
 
 from datetime import date
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 
 from core.months import add_months
-from grants.models import PaymentMonth
-from grants.services import ledger
+from grants.models import GrunntilskuddApplication, IntroductionAllotment, IntroduksjonsAvtale, PaymentMonth
+from grants.services import cases, ledger
+from grants.services.expiry import expire_eligibility
 from practices.demo import DEMO_MUNICIPALITIES
-from practices.models import Municipality
+from practices.models import Doctor, Municipality, PatientList
 
 
 def load_payments():
@@ -32,12 +34,6 @@ def load_payments():
 
 def load_cases():
     """Grant cases in every state for Oslo and Bergen, made through the services (idempotent: once per list)."""
-    from decimal import Decimal
-
-    from grants.models import GrunntilskuddApplication, IntroductionAllotment, IntroduksjonsAvtale
-    from grants.services import cases
-    from practices.models import Doctor, PatientList
-
     users = get_user_model().objects
     admin, ola, siri = (users.get(username=name) for name in ("kari.admin", "ola.saksbehandler",
                                                                "siri.saksbehandler"))
@@ -86,6 +82,5 @@ def load_cases():
         cases.transition(case, action="approve", user=siri, override_reason="Demo")
     finally:
         cases.today = real_today
-    from grants.services.expiry import expire_eligibility
 
     expire_eligibility(today=date(2022, 6, 1))  # grants that ended by then become `utlopt`

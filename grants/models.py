@@ -1,6 +1,7 @@
 """Rate tables, the monthly payment ledger and the grant cases (docs/rates.md, docs/payments.md, docs/grants.md)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -54,8 +55,6 @@ class RateSchedule(models.Model):
         return f"{self.valid_from:%Y-%m-%d} {self.get_model_display()} ({self.get_status_display()})"
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         try:
             self.as_rule()
         except (ValueError, TypeError) as error:

@@ -1,17 +1,30 @@
 """Reads for the ledger; every queryset starts from the user's municipalities (docs/architecture.md)."""
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from core.months import format_month
-from grants.models import EVER_GRANTED, PaymentLine, PaymentMonth, PaymentRun, RateSchedule
-from practices.models import Municipality
-from practices.selectors import municipalities_for
+from alis.selectors import agreement_table, agreements_ending, awaiting_decision
+from core.months import add_months, effective_end, first_of_month, format_month
+from grants import rules
+from grants.models import (
+    EVER_GRANTED,
+    CaseStatus,
+    GrunntilskuddApplication,
+    IntroduksjonsAvtale,
+    PaymentLine,
+    PaymentMonth,
+    PaymentRun,
+    RateSchedule,
+)
+from grants.rules import GRUNNTILSKUDD_MONTHS, grunntilskudd_end
+from practices.models import ImportJob, ListCount, ListHolder, Municipality, Notice, Role
+from practices.selectors import list_table, municipalities_for
 
 
 def municipality_for(user, kommunenummer: str) -> Municipality:
@@ -107,8 +120,6 @@ def cases_for(user, model) -> QuerySet:
 def cases_awaiting(user, model) -> QuerySet:
     """Submitted or appealed cases in municipalities where the user is caseworker, that the user neither
     created nor submitted (four-eyes): the worklist."""
-    from grants.models import CaseStatus
-    from practices.models import Role
 
     return model.objects.filter(
         municipality__in=municipalities_for(user, roles=[Role.CASEWORKER]),
@@ -118,8 +129,6 @@ def cases_awaiting(user, model) -> QuerySet:
 
 def holdings_on(list_ids, month: date) -> dict:
     """{list_id: rules.Holding} in force in `month` (one query)."""
-    from grants import rules
-    from practices.models import ListHolder
 
     holdings = {}
     for list_id, doctor_id, driftsform, avtale_fra, from_month in ListHolder.objects.filter(
@@ -131,7 +140,6 @@ def holdings_on(list_ids, month: date) -> dict:
 
 def _why_unpaid(gap, count: tuple[int, int] | None) -> str:
     """Why a covered month has no grunntilskudd line: the agreement first, then the month's (n, listetak)."""
-    from grants import rules
 
     if gap:
         return gap.message
@@ -144,9 +152,6 @@ def _why_unpaid(gap, count: tuple[int, int] | None) -> str:
 def grunntilskudd_months(case, *, until: date) -> list[dict]:
     """Each month a granted grunntilskudd covers, up to `until`: what the ledger paid for it, or why nothing
     (the ledger's rules: the agreement, then the count) — for the case page (four queries)."""
-    from grants import rules
-    from grants.services.cases import covered_months
-    from practices.models import ListCount, ListHolder
 
     months = covered_months(case, until=until) if case.status in EVER_GRANTED else []
     if not months:
@@ -173,9 +178,6 @@ def grunntilskudd_months(case, *, until: date) -> list[dict]:
 def grunntilskudd_not_paying(municipality: Municipality, month: date) -> list[dict]:
     """Covered lists that get no grunntilskudd this month, with the reason ("listen har 512 pasienter",
     "listen har ny innehaver fra oktober 2026")."""
-    from grants import rules
-    from grants.services.cases import grunntilskudd_covering
-    from practices.models import ListCount
 
     covering = grunntilskudd_covering([municipality.pk], month)
     if not covering:
@@ -199,14 +201,8 @@ def grunntilskudd_not_paying(municipality: Municipality, month: date) -> list[di
 def worklist(user, municipality) -> dict:
     """The dashboard's worklist for one municipality: cases awaiting my decision, months awaiting the second
     signature, my failed imports, my notices, and grants ending in the next 90 days."""
-    from datetime import timedelta
 
-    from django.utils import timezone
 
-    from alis.selectors import agreement_table, agreements_ending, awaiting_decision
-    from grants.models import CaseStatus, GrunntilskuddApplication, IntroduksjonsAvtale
-    from grants.rules import GRUNNTILSKUDD_MONTHS, grunntilskudd_end
-    from practices.models import ImportJob, Notice
 
     today = timezone.localdate()
     horizon = today + timedelta(days=90)
@@ -239,9 +235,6 @@ def worklist(user, municipality) -> dict:
 
 def dashboard_figures(user, municipality) -> dict:
     """Charts and key figures of the dashboard (docs/architecture.md) in four queries, whatever the number of lists."""
-    from grants import rules
-    from practices.models import ListCount
-    from practices.selectors import list_table
 
     patients = list(ListCount.objects.filter(patient_list__municipality=municipality).order_by("month")
                     .values("month").annotate(total=Sum("antall_pasienter")))[-24:]
@@ -278,10 +271,60 @@ def dashboard_figures(user, municipality) -> dict:
 def doctor_case_municipalities(doctor_ids) -> list[tuple[int, int]]:
     """(doctor_id, municipality_id) of every grunntilskudd and introduksjonsavtale, for
     practices.selectors.doctor_municipalities."""
-    from grants.models import GrunntilskuddApplication, IntroduksjonsAvtale
 
     pairs = []
     for model in (GrunntilskuddApplication, IntroduksjonsAvtale):
         pairs += model.objects.filter(doctor_id__in=doctor_ids).order_by().values_list(
             "doctor_id", "municipality_id").distinct()
     return pairs
+
+
+# --- what a case covers, for the ledger and the case page ------------------------------------------------
+
+
+def covered_months(case, *, until: date) -> list[date]:
+    """The months a case pays in, up to `until` (later months have no counts yet)."""
+    if isinstance(case, GrunntilskuddApplication):
+        if case.avtale_fra is None:
+            return []
+        first, last = rules.grunntilskudd_coverage(case.avtale_fra)
+    else:
+        first, last = first_of_month(case.start_date), first_of_month(case.effective_end)
+    months, month = [], first
+    while month <= min(last, until):
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+
+def grunntilskudd_covering(municipality_ids: list[int], month: date,
+                           months: int = rules.GRUNNTILSKUDD_MONTHS) -> dict[int, list[rules.Covering]]:
+    """{list_id: [Covering]} for cases ever granted that cover the month (one query); `months` is the grant's
+    duration (24; another only in a scenario). A list may have two (the doctor's and a successor's): the
+    ledger pays the one whose agreement the list is held under that month (rules.paying_case)."""
+    earliest = add_months(month, -(months - 1))
+    rows = GrunntilskuddApplication.objects.filter(
+        municipality_id__in=municipality_ids, status__in=EVER_GRANTED,
+        avtale_fra__gte=earliest, avtale_fra__lt=add_months(month, 1),
+    ).filter(Q(terminated_on__isnull=True) | Q(terminated_on__gte=month)).order_by("-avtale_fra", "pk").values_list(
+        "pk", "patient_list_id", "doctor_id", "avtale_fra", "terminated_on")
+    covering: dict[int, list[rules.Covering]] = {}
+    for pk, list_id, doctor_id, avtale_fra, terminated_on in rows:
+        if rules.grunntilskudd_covers(avtale_fra=avtale_fra, terminated_on=terminated_on, month=month,
+                                            months=months):
+            covering.setdefault(list_id, []).append(rules.Covering(f"grunntilskudd:{pk}", doctor_id, avtale_fra))
+    return covering
+
+
+def introduksjon_paying(municipality_ids: list[int], month: date) -> list[dict]:
+    """Introduksjonsavtaler ever granted that cover days of the month, with a contribution (one query)."""
+    next_month = add_months(month, 1)
+    rows = IntroduksjonsAvtale.objects.filter(
+        municipality_id__in=municipality_ids, status__in=EVER_GRANTED, annual_contribution__gt=0,
+        start_date__lt=next_month, end_date__gte=month,
+    ).filter(Q(terminated_on__isnull=True) | Q(terminated_on__gte=month)).values(
+        "pk", "municipality_id", "doctor_id", "annual_contribution", "start_date", "end_date", "terminated_on")
+    return [{"id": r["pk"], "municipality_id": r["municipality_id"], "doctor_id": r["doctor_id"],
+             "annual": r["annual_contribution"], "start": r["start_date"],
+             "end": effective_end(r["end_date"], r["terminated_on"])} for r in rows]

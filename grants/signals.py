@@ -1,18 +1,18 @@
 """Recompute the months an import touched, once it has committed (docs/operations.md)."""
 
+from collections import defaultdict
+
 from django.dispatch import receiver
 
 from alis.signals import agreement_payments_changed
+from grants.models import PaymentMonth
+from grants.services.ledger import start_recompute_many
 from practices.models import Municipality
 from practices.signals import list_counts_changed
 
 
 @receiver(list_counts_changed)
 def recompute_after_import(sender, months, **kwargs):
-    from collections import defaultdict
-
-    from grants.services.ledger import start_recompute_many
-
     municipalities = {m.kommunenummer: m for m in Municipality.objects.filter(
         kommunenummer__in={knr for knr, _ in months})}
     by_month = defaultdict(list)
@@ -24,8 +24,6 @@ def recompute_after_import(sender, months, **kwargs):
 
 def closed_months(keys) -> set:
     """Which of {(kommunenummer, month)} are closed payment months (import warning, docs/import.md)."""
-    from grants.models import PaymentMonth
-
     rows = PaymentMonth.objects.filter(status=PaymentMonth.Status.CLOSED,
                                        municipality__kommunenummer__in={k for k, _ in keys},
                                        month__in={m for _, m in keys}).values_list("municipality__kommunenummer",
@@ -36,8 +34,6 @@ def closed_months(keys) -> set:
 @receiver(agreement_payments_changed)
 def recompute_after_alis_decision(sender, municipality_id, months, **kwargs):
     """An ALIS approval or termination changed what an agreement pays: recompute those months (docs/operations.md)."""
-    from grants.services.ledger import start_recompute_many
-
     municipality = Municipality.objects.get(pk=municipality_id)
     for month in months:
         start_recompute_many(municipalities=[municipality], month=month, trigger="decision")

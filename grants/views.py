@@ -1,5 +1,7 @@
 """Thin views for the payment ledger (docs/architecture.md "payments") and the rates page."""
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -14,11 +16,12 @@ from django.views.decorators.http import require_POST
 from core.months import format_month, month_label, parse_month
 from core.progress import progress_of
 from core.workflow import ServiceError
-from grants import exports, selectors
+from grants import exports, reports, selectors
+from grants import personal_data as pd
 from grants.models import PaymentLine, PaymentRun
 from grants.permissions import can_attest, can_authorise, can_recompute
 from grants.services import ledger
-from practices.models import Role
+from practices.models import Doctor, Role
 from practices.permissions import require
 from practices.selectors import roles_by_municipality
 
@@ -182,11 +185,6 @@ def rates(request):
 @login_required
 def personal_data(request, pk):
     """Superusers: export everything held about a doctor, or erase it when retention allows (docs/personvern.md)."""
-    import json
-
-    from grants import personal_data as pd
-    from practices.models import Doctor
-
     if not request.user.is_superuser:
         require((False, _("Bare superbrukere kan se og slette personopplysninger.")))
     doctor = get_object_or_404(Doctor, pk=pk)
@@ -210,8 +208,6 @@ def personal_data(request, pk):
 @login_required
 def report(request):
     """Per municipality and period: payments by kind and month, active grants and agreements, supervision."""
-    from grants import reports
-
     municipality = request.municipality
     if municipality is None:
         raise Http404

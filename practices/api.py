@@ -5,6 +5,8 @@ doctor writes go through DoctorForm + doctor_save (as in the browser) and list c
 service (practices.services.list_import) with the §9 validation and its ImportJob as the audit record."""
 
 from django.db.models import OuterRef, Q, Subquery
+from django.shortcuts import get_object_or_404
+from django.urls import path
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
@@ -250,8 +252,6 @@ class PatientListDetailView(ApiMixin, RetrieveAPIView):
     serializer_class = PatientListDetailSerializer
 
     def get_object(self):
-        from django.shortcuts import get_object_or_404
-
         patient_list = get_object_or_404(lists_with_holders(self.request.user),
                                          municipality__kommunenummer=self.kwargs["kommunenummer"],
                                          listenummer=self.kwargs["listenummer"])
@@ -316,8 +316,6 @@ ROUTES = [
 
 
 def _patterns():
-    from django.urls import path
-
     return [
         path("lists/<str:kommunenummer>/<str:listenummer>/", PatientListDetailView.as_view(), name="list-detail"),
         path("list-counts/", ListCountsView.as_view(), name="list-counts"),

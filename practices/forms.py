@@ -91,11 +91,16 @@ class DoctorForm(_CrispyModelForm):
         return cleaned
 
 
-class ImportForm(forms.Form):
-    # An empty file is accepted here so that the import service rejects it with its own message and logs it.
-    file = forms.FileField(label=_("CSV-fil med listetall"), allow_empty_file=True,
+def import_file_field(label) -> forms.FileField:
+    """The CSV file of an import. An empty file is accepted here so that the import service rejects it with its own
+    message and logs it."""
+    return forms.FileField(label=label, allow_empty_file=True,
                            help_text=_("Semikolon, komma eller tabulator; UTF-8 eller Windows-1252 (Excel). "
                                        "Høyst 20 MB."))
+
+
+class ImportForm(forms.Form):
+    file = import_file_field(_("CSV-fil med listetall"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -23,12 +23,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
+from operator import attrgetter
 
 from core.months import add_months, format_month
-from practices.importing import REQUIRED_COLUMNS
+from practices.importing import COUNT_COLUMNS, ListRow
 
-COLUMNS = REQUIRED_COLUMNS + ("behovsindeks", "driftsform")
 DEFAULT_START = date(2022, 1, 1)
 BEHOVSINDEKS_FROM = date(2023, 5, 1)  # the pasienttilpasset model (docs/rates.md)
 BATCH = 5000
@@ -74,27 +73,11 @@ P_MISSING_MONTH = 0.005
 PRACTICE_SIZES = ((1, 15), (2, 15), (3, 20), (4, 20), (5, 12), (6, 10), (8, 8))  # (lists, weight)
 
 
-class Row(NamedTuple):
-    """One list-month, the columns of COLUMNS in order (typed; `csv_bytes` formats them)."""
-
-    kommunenummer: str
-    organisasjonsnummer: str
-    legekontor: str
-    hpr_nummer: str  # "" for ubesatt
-    lege_navn: str  # "" for ubesatt
-    listenummer: str
-    listetak: int
-    antall_pasienter: int
-    maaned: date
-    behovsindeks: Decimal | None
-    driftsform: str
-
-
 @dataclass
 class NationalData:
     practices: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # orgnr -> (name, knr, address)
     doctors: dict[str, str] = field(default_factory=dict)  # hpr -> name
-    rows: list[Row] = field(default_factory=list)
+    rows: list[ListRow] = field(default_factory=list)  # as the import parses `csv_bytes(rows)`, row numbers too
     lists: int = 0
 
     @property
@@ -208,7 +191,17 @@ def generate(
             for _ in range(size):
                 listenummer += 1
                 data.rows.extend(
-                    _list_rows(rng, numbers, data.doctors, knr, orgnr, practice_name, str(listenummer), month_list)
+                    _list_rows(
+                        rng,
+                        numbers,
+                        data.doctors,
+                        knr,
+                        orgnr,
+                        practice_name,
+                        str(listenummer),
+                        month_list,
+                        first_row=len(data.rows) + 2,  # the header is row 1
+                    )
                 )
     used = {row.hpr_nummer for row in data.rows}  # a doctor replaced by a vacancy never shows up in a row
     data.doctors = {hpr: name for hpr, name in data.doctors.items() if hpr in used}
@@ -221,7 +214,7 @@ def _doctor(rng: random.Random, numbers: _Numbers, doctors: dict[str, str]) -> s
     return hpr
 
 
-def _list_rows(rng, numbers, doctors, knr, orgnr, practice_name, listenummer, month_list) -> list[Row]:
+def _list_rows(rng, numbers, doctors, knr, orgnr, practice_name, listenummer, month_list, first_row) -> list[ListRow]:
     """One list's months: size random walk, holder changes, an ubesatt stretch, listetak changes."""
     months = len(month_list)
     if rng.random() < P_BIG_LIST:
@@ -247,7 +240,7 @@ def _list_rows(rng, numbers, doctors, knr, orgnr, practice_name, listenummer, mo
             holder[first + length :] = [_doctor(rng, numbers, doctors)] * (months - first - length)
     listetak_change = rng.randint(1, months - 1) if months > 1 and rng.random() < P_LISTETAK_CHANGE else None
     index_base = min(1.4, max(0.7, rng.gauss(1.0, 0.1)))
-    rows: list[Row] = []
+    rows: list[ListRow] = []
     for i, month in enumerate(month_list):
         if i == listetak_change:
             listetak = min(2500, max(500, listetak + rng.choice((-300, -200, -100, 100, 200, 300))))
@@ -261,18 +254,20 @@ def _list_rows(rng, numbers, doctors, knr, orgnr, practice_name, listenummer, mo
             behovsindeks = Decimal(f"{value:.4f}")
         hpr = None if i in vacant else holder[i]
         rows.append(
-            Row(
-                knr,
-                orgnr,
-                practice_name,
-                hpr or "",
-                doctors[hpr] if hpr else "",
-                listenummer,
-                listetak,
-                min(9999, max(0, round(size))),
-                month,
-                behovsindeks,
-                "ubesatt" if hpr is None else base_form,
+            ListRow(
+                row=first_row + len(rows),
+                kommunenummer=knr,
+                organisasjonsnummer=orgnr,
+                legekontor=practice_name,
+                hpr_nummer=hpr or "",
+                lege_navn=doctors[hpr] if hpr else "",
+                listenummer=listenummer,
+                listetak=listetak,
+                antall_pasienter=min(9999, max(0, round(size))),
+                maaned=month,
+                behovsindeks=behovsindeks,
+                driftsform="ubesatt" if hpr is None else base_form,
+                avtale_fra=None,  # the file has no such column
             )
         )
     return rows
@@ -281,13 +276,21 @@ def _list_rows(rng, numbers, doctors, knr, orgnr, practice_name, listenummer, mo
 # --- output -----------------------------------------------------------------------------------------------
 
 
-def csv_bytes(rows: Iterable[Row]) -> bytes:
+_AS_THEY_ARE = attrgetter(*COUNT_COLUMNS[:8])  # kommunenummer … antall_pasienter need no formatting
+
+
+def csv_bytes(rows: Iterable[ListRow]) -> bytes:
     """The import file of docs/import.md: `;`, UTF-8 without BOM, LF, months as 2022-01, behovsindeks with `.`."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(COUNT_COLUMNS)
     writer.writerows(
-        (*row[:8], format_month(row.maaned), "" if row.behovsindeks is None else str(row.behovsindeks), row.driftsform)
+        (
+            *_AS_THEY_ARE(row),
+            format_month(row.maaned),
+            "" if row.behovsindeks is None else str(row.behovsindeks),
+            row.driftsform,
+        )
         for row in rows
     )
     return out.getvalue().encode("utf-8")
@@ -338,7 +341,7 @@ def write_to_db(data: NationalData, *, batch_size: int = BATCH, reason: str = "g
         )
         doctor_ids = dict(Doctor.objects.filter(hpr_nummer__in=data.doctors).values_list("hpr_nummer", "id"))
 
-        latest: dict[tuple[str, str], Row] = {}
+        latest: dict[tuple[str, str], ListRow] = {}
         for row in data.rows:  # rows come in month order per list: the last one carries current values
             latest[(row.kommunenummer, row.listenummer)] = row
         stored_lists = {

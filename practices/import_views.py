@@ -1,5 +1,6 @@
 """Upload → preview → confirm → progress → log (docs/import.md)."""
 
+from functools import partial
 from pathlib import PurePath
 
 from django.conf import settings
@@ -20,17 +21,36 @@ from .selectors import import_jobs_for, payment_months_of_import
 from .services.list_import import import_confirm, import_upload
 
 
+def upload(request, form, permission, service):
+    """The job `service` makes of the uploaded file, or None unless the form is posted and valid. A post without
+    `permission` is refused (403)."""
+    if request.method != "POST":
+        return None
+    require(permission)
+    if not form.is_valid():
+        return None
+    file = form.cleaned_data["file"]
+    data = file.read(settings.IMPORT_MAX_BYTES + 1)  # one byte more: the service refuses a file over the limit
+    return service(user=request.user, data=data, filename=file.name, size=file.size)
+
+
+def confirm(request, job, service, detail_view):
+    """Let `service` write a previewed import, which only its uploader may do, and go back to its page."""
+    if job.user_id != request.user.pk:
+        require((False, _("Bare den som lastet opp filen kan bekrefte importen.")))
+    job = service(job=job, user=request.user)
+    if job.status == ImportJob.Status.DONE:
+        messages.success(request, _("Importen er fullført."))
+    return redirect(detail_view, pk=job.pk)
+
+
 @login_required
 def import_index(request):
     allowed, reason = can_import(request.user)
     form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST":
-        require((allowed, reason))
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            data = upload.read(settings.IMPORT_MAX_BYTES + 1)
-            job = import_upload(user=request.user, data=data, filename=upload.name, source="web", size=upload.size)
-            return redirect("practices:import_detail", pk=job.pk)
+    job = upload(request, form, (allowed, reason), partial(import_upload, source="web"))
+    if job is not None:
+        return redirect("practices:import_detail", pk=job.pk)
     jobs = import_jobs_for(request.user).select_related("user").defer(
         "errors", "warnings", "changed_sample").order_by("-created_at")[:50]
     return render(request, "practices/import_index.html", {
@@ -55,13 +75,7 @@ def import_detail(request, pk):
 @login_required
 @require_POST
 def import_confirm_view(request, pk):
-    job = _job(request, pk)
-    if job.user_id != request.user.pk:
-        require((False, _("Bare den som lastet opp filen kan bekrefte importen.")))
-    job = import_confirm(job=job, user=request.user)
-    if job.status == ImportJob.Status.DONE:
-        messages.success(request, _("Importen er fullført."))
-    return redirect("practices:import_detail", pk=job.pk)
+    return confirm(request, _job(request, pk), import_confirm, "practices:import_detail")
 
 
 def _progress(job):

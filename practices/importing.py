@@ -38,6 +38,8 @@ REQUIRED_COLUMNS = (
 )
 OPTIONAL_COLUMNS = ("behovsindeks", "driftsform", "avtale_fra")
 ALL_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+# A list-month as the files we write carry it (generated data, the export): avtale_fra belongs to the holder.
+COUNT_COLUMNS = REQUIRED_COLUMNS + ("behovsindeks", "driftsform")
 
 MAX_DATA_ROWS = 100_000
 MAX_COLUMNS = 100  # per header and per API row: twelve are read; the rest would only be warnings
@@ -314,7 +316,7 @@ def read_table(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, rows
 
 
-def _normalize_column(name: str) -> str:
+def normalize_column(name: str) -> str:
     return "_".join(part for part in name.strip().lower().translate(_HEADER_LETTERS).split("_") if part)
 
 
@@ -468,23 +470,28 @@ def _check_maaned(raw: str) -> Checked:
     return _ok(date(year, month, 1))
 
 
+def parse_date(raw: str) -> date | None:
+    """2019-08-15 or 15.08.2019 (leading zeros optional); None for other text and for days that do not exist."""
+    match = _DATE.fullmatch(raw.strip())
+    if not match:
+        return None
+    if match[1]:
+        year, month, day = int(match[1]), int(match[2]), int(match[3])
+    else:
+        year, month, day = int(match[6]), int(match[5]), int(match[4])
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
 def _check_avtale_fra(raw: str) -> Checked:
     text = raw.strip()
     if not text:
         return _ok(None)
-    match = _DATE.fullmatch(text)
-    if match:
-        if match[1]:
-            year, month, day = int(match[1]), int(match[2]), int(match[3])
-        else:
-            year, month, day = int(match[6]), int(match[5]), int(match[4])
-        try:
-            value = date(year, month, day)
-        except ValueError:
-            pass
-        else:
-            if value.year >= 1900:
-                return _ok(value)
+    value = parse_date(text)
+    if value is not None and value.year >= 1900:
+        return _ok(value)
     return _bad(f"Avtale fra «{text}» er ikke en gyldig dato. Bruk formatet 2019-08-15 eller 15.08.2019.")
 
 
@@ -665,7 +672,7 @@ def _map_columns(names: list[str], header_row: int) -> tuple[dict[str, int], lis
     warnings: list[str] = []
     unknown: list[str] = []
     for index, original in enumerate(names):
-        name = _normalize_column(original)
+        name = normalize_column(original)
         if not name:
             continue  # a column without a heading (trailing delimiter) carries nothing we read
         if name not in ALL_COLUMNS:
@@ -741,7 +748,7 @@ def parse_list_records(records: list[dict], context: Context) -> ParseResult:
         for key, value in record.items():
             column = keys.get(key, "")
             if column == "":
-                normalized = _normalize_column(str(key))
+                normalized = normalize_column(str(key))
                 column = keys[key] = normalized if normalized in columns else None
                 if column is None:
                     unknown.append(str(key))

@@ -5,8 +5,8 @@ The same function guards the view, the API and the button (which shows the reaso
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
-from .models import Role
-from .selectors import has_role
+from .models import Municipality, Role
+from .selectors import doctor_municipalities, has_role, municipalities_for
 
 Result = tuple[bool, str]
 
@@ -40,8 +40,6 @@ def can_casework(user, municipality) -> Result:
 
 def can_import(user) -> Result:
     """Importing needs the administrator role somewhere; rows of other municipalities are row errors (§9)."""
-    from .selectors import municipalities_for
-
     if user.is_superuser or municipalities_for(user, roles=[Role.ADMINISTRATOR]).exists():
         return True, ""
     return False, _("Bare kommuneadministratorer kan importere listetall.")
@@ -49,8 +47,6 @@ def can_import(user) -> Result:
 
 def can_register_doctor(user) -> Result:
     """Doctors are national: an administrator of any municipality may register one (a new list's holder)."""
-    from .selectors import municipalities_for
-
     if municipalities_for(user, roles=[Role.ADMINISTRATOR]).exists():
         return True, ""
     return False, _("Bare kommuneadministratorer kan registrere leger.")
@@ -59,9 +55,6 @@ def can_register_doctor(user) -> Result:
 def can_edit_doctor(user, doctor) -> Result:
     """Doctors are national: a doctor's name and specialist fields are changed only by a user who is
     administrator in every municipality where the doctor has a list, a case or an agreement (docs/import.md)."""
-    from .models import Municipality
-    from .selectors import doctor_municipalities, municipalities_for
-
     administered = set(municipalities_for(user, roles=[Role.ADMINISTRATOR]).values_list("pk", flat=True))
     if user.is_superuser or not administered:
         return False, _("Bare kommuneadministratorer kan endre leger.")

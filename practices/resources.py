@@ -16,6 +16,7 @@ from django.db.models import Prefetch
 from import_export import fields, resources, widgets
 
 from core.months import format_month, parse_month
+from practices.importing import COUNT_COLUMNS
 from practices.models import ListCount, ListHolder, PatientList
 
 
@@ -114,19 +115,7 @@ class ListCountResource(resources.ModelResource):
 
     class Meta:
         model = ListCount
-        fields = (
-            "kommunenummer",
-            "organisasjonsnummer",
-            "legekontor",
-            "hpr_nummer",
-            "lege_navn",
-            "listenummer",
-            "listetak",
-            "antall_pasienter",
-            "maaned",
-            "behovsindeks",
-            "driftsform",
-        )
+        fields = COUNT_COLUMNS
         import_id_fields = ("listenummer", "maaned")  # with the row's kommunenummer: (list, month)
         # Everything else is the library's default (row by row, no bulk, diffs kept): the naive peer.
 

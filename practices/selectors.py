@@ -1,8 +1,10 @@
 """Reads. Every queryset a view, export, API or task shows starts from `municipalities_for` (docs/architecture.md)."""
 
-from django.db.models import QuerySet
+from django.db.models import ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import NullIf
+from django.shortcuts import get_object_or_404
 
-from .models import Doctor, Membership, Municipality, PatientList, Practice, Role
+from .models import Doctor, ImportJob, ListCount, ListHolder, Membership, Municipality, PatientList, Practice, Role
 
 ALL_ROLES = (Role.ADMINISTRATOR, Role.CASEWORKER, Role.AUDITOR)
 
@@ -46,8 +48,6 @@ DOCTOR_APPEARANCES: list = []
 def doctor_municipalities(doctor_ids) -> dict[int, set[int]]:
     """{doctor_id: {municipality_id}} where each doctor has (or had) a list, a case or an agreement — the
     municipalities whose administrators must all agree to a change of the doctor's name (docs/import.md)."""
-    from .models import ListHolder
-
     doctor_ids = list(doctor_ids)
     places: dict[int, set[int]] = {pk: set() for pk in doctor_ids}
     if not doctor_ids:
@@ -78,11 +78,6 @@ def doctors_for(user) -> QuerySet[Doctor]:
 
 def list_table(user, *, municipality=None) -> QuerySet[PatientList]:
     """Lists with their latest count, its month, the current holder and the fill ratio — one query."""
-    from django.db.models import ExpressionWrapper, F, IntegerField, OuterRef, Subquery
-    from django.db.models.functions import NullIf
-
-    from .models import ListCount, ListHolder
-
     latest = ListCount.objects.filter(patient_list=OuterRef("pk")).order_by("-month")
     holder = ListHolder.objects.filter(patient_list=OuterRef("pk")).order_by("-from_month")
     queryset = lists_for(user).select_related("municipality", "practice")
@@ -100,8 +95,6 @@ def list_table(user, *, municipality=None) -> QuerySet[PatientList]:
 
 
 def list_detail(user, pk) -> PatientList:
-    from django.shortcuts import get_object_or_404
-
     return get_object_or_404(lists_for(user).select_related("municipality", "practice"), pk=pk)
 
 
@@ -116,10 +109,6 @@ def list_holders(patient_list):
 def import_jobs_for(user, *, kind: str = "lister") -> QuerySet:
     """Imports of one kind the user may see: their own, and those whose rows all lie in the user's
     municipalities (list data here; supervision sessions on the ALIS pages)."""
-    from django.db.models import Q
-
-    from .models import ImportJob
-
     if user.is_superuser:
         return ImportJob.objects.filter(kind=kind)
     mine = municipalities_for(user)
@@ -135,8 +124,6 @@ PAYMENT_LINKS_MAX = 24  # a national file links to the payments overview instead
 def payment_months_of_import(user, job) -> list[tuple[str, str, str]] | None:
     """(kommunenummer, name, month) of the payment months the import recomputed that the user may see
     (docs/import.md: "a link to the payments it triggered"); None when there are too many to list."""
-    from .models import ImportJob
-
     if job.status != ImportJob.Status.DONE or not job.months:
         return []
     municipalities = list(municipalities_for(user).filter(import_jobs=job).values_list("kommunenummer", "name"))

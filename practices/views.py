@@ -89,20 +89,29 @@ def list_detail(request, pk):
     })
 
 
-@login_required
-def list_edit(request, pk=None):
-    instance = select_list(request.user, pk) if pk else None
+def _edit(request, instance, form_class, save, *, refused, detail_view, title):
+    """The page that creates (`instance` None) or edits a list or practice: an administrator of its municipality
+    may edit it, one of any municipality may create one. `title()` is called after validation, when a rejected
+    form has put the posted values on the instance."""
     if instance:
         require(can_administer(request.user, instance.municipality))
     elif not municipalities_for(request.user, roles=[Role.ADMINISTRATOR]).exists():
-        require((False, _("Bare kommuneadministratorer kan opprette lister.")))
-    form = PatientListForm(request.POST or None, instance=instance, user=request.user)
-    saved = _save(form, lambda obj: list_save(patient_list=obj, user=request.user))
+        require((False, refused))
+    form = form_class(request.POST or None, instance=instance, user=request.user)
+    saved = _save(form, save)
     if saved:
-        return redirect("practices:list_detail", pk=saved.pk)
-    return render(request, "practices/form.html", {
-        "form": form, "title": _("Endre liste %(list)s") % {"list": instance} if instance else _("Ny liste"),
-    })
+        return redirect(detail_view, pk=saved.pk)
+    return render(request, "practices/form.html", {"form": form, "title": title()})
+
+
+@login_required
+def list_edit(request, pk=None):
+    instance = select_list(request.user, pk) if pk else None
+    return _edit(
+        request, instance, PatientListForm, lambda obj: list_save(patient_list=obj, user=request.user),
+        refused=_("Bare kommuneadministratorer kan opprette lister."), detail_view="practices:list_detail",
+        title=lambda: _("Endre liste %(list)s") % {"list": instance} if instance else _("Ny liste"),
+    )
 
 
 @login_required
@@ -137,17 +146,11 @@ def practice_detail(request, pk):
 @login_required
 def practice_edit(request, pk=None):
     instance = get_object_or_404(practices_for(request.user), pk=pk) if pk else None
-    if instance:
-        require(can_administer(request.user, instance.municipality))
-    elif not municipalities_for(request.user, roles=[Role.ADMINISTRATOR]).exists():
-        require((False, _("Bare kommuneadministratorer kan opprette legekontor.")))
-    form = PracticeForm(request.POST or None, instance=instance, user=request.user)
-    saved = _save(form, lambda obj: practice_save(practice=obj, user=request.user))
-    if saved:
-        return redirect("practices:practice_detail", pk=saved.pk)
-    return render(request, "practices/form.html", {
-        "form": form, "title": _("Endre %(name)s") % {"name": instance} if instance else _("Nytt legekontor"),
-    })
+    return _edit(
+        request, instance, PracticeForm, lambda obj: practice_save(practice=obj, user=request.user),
+        refused=_("Bare kommuneadministratorer kan opprette legekontor."), detail_view="practices:practice_detail",
+        title=lambda: _("Endre %(name)s") % {"name": instance} if instance else _("Nytt legekontor"),
+    )
 
 
 @login_required

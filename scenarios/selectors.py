@@ -7,7 +7,11 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Abs
 from django.shortcuts import get_object_or_404
 
+from alis.models import AlisAgreement
+from alis.rules import EVER_APPROVED
 from core.months import add_months, effective_end, format_month
+from grants import rules as ledger_rules
+from grants.models import EVER_GRANTED, IntroduksjonsAvtale
 from practices.models import Municipality
 from practices.selectors import municipalities_for
 from scenarios.models import Scenario, ScenarioResultRow, ScenarioRun
@@ -77,11 +81,6 @@ def active_agreements(municipality_ids: list[int], months: list) -> dict:
     least one day of it, whatever their status now (docs/payments.md "covers") — one query per kind.
 
     {"months": [...], "introduksjon": [n, ...], "alis": [n, ...]}."""
-    from alis.models import AlisAgreement
-    from alis.rules import EVER_APPROVED
-    from grants import rules as ledger_rules
-    from grants.models import EVER_GRANTED, IntroduksjonsAvtale
-
     if not months:
         return {"months": [], "introduksjon": [], "alis": []}
     first, after = months[0], add_months(months[-1], 1)

@@ -28,6 +28,7 @@ from practices.models import ListCount, Municipality, PatientList
 from practices.permissions import can_view, require
 from scenarios import compute, permissions, rules, selectors
 from scenarios.models import Scenario, ScenarioResultRow, ScenarioRun
+from scenarios.tasks import compute_scenario_run
 
 logger = logging.getLogger(__name__)
 PROGRESS = "scenario-run"
@@ -166,8 +167,6 @@ def _dispatch(run: ScenarioRun) -> ScenarioRun:
     threshold = getattr(settings, "SCENARIO_ASYNC_LIST_MONTHS", ASYNC_LIST_MONTHS)
     list_months = PatientList.objects.filter(municipality_id__in=_scope_ids(run)).count() * len(run.months())
     if list_months > threshold and not tasks_run_eagerly():
-        from scenarios.tasks import compute_scenario_run
-
         transaction.on_commit(lambda: _queue(compute_scenario_run, run))
         return run
     return execute_run(run.pk)

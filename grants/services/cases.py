@@ -5,15 +5,14 @@ they touch once the transaction commits."""
 from datetime import date
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.cases import CaseEngine, checks_as_dicts
-from core.months import add_months, effective_end, first_of_month
+from core.months import first_of_month
 from core.workflow import ADMINISTRATOR, CASEWORKER, SYSTEM, Forbidden, ServiceError, Transition, Workflow
-from grants import rules
+from grants import rules, selectors
 from grants.models import (
     EVER_GRANTED,
     CaseEvent,
@@ -22,6 +21,7 @@ from grants.models import (
     IntroductionAllotment,
     IntroduksjonsAvtale,
 )
+from grants.services import ledger
 from practices.models import Doctor, ListCount, ListHolder
 from practices.permissions import can_administer, can_casework
 from practices.services import doctor_save
@@ -286,62 +286,10 @@ def _date_the_agreement(case, day: date) -> None:
         holder.save(update_fields=["avtale_fra"])
 
 
-def covered_months(case, *, until: date) -> list[date]:
-    """The months a case pays in, up to `until` (later months have no counts yet)."""
-    if isinstance(case, GrunntilskuddApplication):
-        if case.avtale_fra is None:
-            return []
-        first, last = rules.grunntilskudd_coverage(case.avtale_fra)
-    else:
-        first, last = first_of_month(case.start_date), first_of_month(case.effective_end)
-    months, month = [], first
-    while month <= min(last, until):
-        months.append(month)
-        month = add_months(month, 1)
-    return months
-
-
 def _recompute_affected(case, *, user, since: date | None):
     """Recompute the open months the decision changes; closed ones get `korreksjon` lines (docs/grants.md)."""
-    from grants.services.ledger import start_recompute_many
-
     until = first_of_month(today())
     start = first_of_month(since) if since else None
-    for month in covered_months(case, until=until):
+    for month in selectors.covered_months(case, until=until):
         if start is None or month >= start:
-            start_recompute_many(municipalities=[case.municipality], month=month, user=user, trigger="decision")
-
-
-# --- reads for the ledger ---------------------------------------------------------------------------------
-
-
-def grunntilskudd_covering(municipality_ids: list[int], month: date,
-                           months: int = rules.GRUNNTILSKUDD_MONTHS) -> dict[int, list[rules.Covering]]:
-    """{list_id: [Covering]} for cases ever granted that cover the month (one query); `months` is the grant's
-    duration (24; another only in a scenario). A list may have two (the doctor's and a successor's): the
-    ledger pays the one whose agreement the list is held under that month (rules.paying_case)."""
-    earliest = add_months(month, -(months - 1))
-    rows = GrunntilskuddApplication.objects.filter(
-        municipality_id__in=municipality_ids, status__in=EVER_GRANTED,
-        avtale_fra__gte=earliest, avtale_fra__lt=add_months(month, 1),
-    ).filter(Q(terminated_on__isnull=True) | Q(terminated_on__gte=month)).order_by("-avtale_fra", "pk").values_list(
-        "pk", "patient_list_id", "doctor_id", "avtale_fra", "terminated_on")
-    covering: dict[int, list[rules.Covering]] = {}
-    for pk, list_id, doctor_id, avtale_fra, terminated_on in rows:
-        if rules.grunntilskudd_covers(avtale_fra=avtale_fra, terminated_on=terminated_on, month=month,
-                                            months=months):
-            covering.setdefault(list_id, []).append(rules.Covering(f"grunntilskudd:{pk}", doctor_id, avtale_fra))
-    return covering
-
-
-def introduksjon_paying(municipality_ids: list[int], month: date) -> list[dict]:
-    """Introduksjonsavtaler ever granted that cover days of the month, with a contribution (one query)."""
-    next_month = add_months(month, 1)
-    rows = IntroduksjonsAvtale.objects.filter(
-        municipality_id__in=municipality_ids, status__in=EVER_GRANTED, annual_contribution__gt=0,
-        start_date__lt=next_month, end_date__gte=month,
-    ).filter(Q(terminated_on__isnull=True) | Q(terminated_on__gte=month)).values(
-        "pk", "municipality_id", "doctor_id", "annual_contribution", "start_date", "end_date", "terminated_on")
-    return [{"id": r["pk"], "municipality_id": r["municipality_id"], "doctor_id": r["doctor_id"],
-             "annual": r["annual_contribution"], "start": r["start_date"],
-             "end": effective_end(r["end_date"], r["terminated_on"])} for r in rows]
+            ledger.start_recompute_many(municipalities=[case.municipality], month=month, user=user, trigger="decision")

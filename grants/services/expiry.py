@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 
+from alis.services import agreement_notices, complete_ended_agreements
 from core.months import add_months, first_of_month
 from grants import rules
 from grants.models import CaseStatus, GrunntilskuddApplication, IntroduksjonsAvtale
@@ -55,10 +56,6 @@ def _expire_broken_agreements(month: date) -> int:
 
 
 def _complete_alis(today: date) -> int:
-    try:
-        from alis.services import complete_ended_agreements
-    except ImportError:  # the ALIS app without its services yet
-        return 0
     return complete_ended_agreements(today=today)
 
 
@@ -78,10 +75,6 @@ def _notices(today: date) -> list[dict]:
                         "key": f"introduksjon-slutt-{case.pk}-{case.end_date}",
                         "text": f"Introduksjonsavtalen for {case.doctor.name} slutter {case.end_date:%d.%m.%Y}.",
                         "url": f"/introduksjonsavtaler/{case.pk}/"})
-    try:
-        from alis.services import agreement_notices
-    except ImportError:
-        return notices
     return notices + list(agreement_notices(today=today))
 
 

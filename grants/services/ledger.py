@@ -15,15 +15,17 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
+from alis.selectors import agreements_paying
 from core.money import format_kr
 from core.months import add_months, format_month
 from core.progress import set_progress
 from core.tasks import send
 from core.workflow import CASEWORKER, SUPERUSER, ServiceError, Transition, TransitionNotAllowed, Workflow
-from grants import rules
+from grants import rules, selectors
 from grants.models import PaymentLine, PaymentMonth, PaymentRun, RateSchedule
 from grants.permissions import can_attest, can_authorise
 from grants.rules import GRUNNTILSKUDD_MONTHS
+from grants.tasks import recompute_month_task, recompute_runs_task
 from practices.models import ListCount, ListHolder, Municipality, PatientList
 
 logger = logging.getLogger(__name__)
@@ -123,7 +125,7 @@ def compute_months(municipality_ids: list[int], month: date, *, rates=None,
     except ValueError:
         rate = None
     inputs = inputs if inputs is not None else month_inputs(municipality_ids, month)
-    covering = _grunntilskudd_covering(municipality_ids, month, grunntilskudd_months)
+    covering = selectors.grunntilskudd_covering(municipality_ids, month, grunntilskudd_months)
     results = {mid: Computation(missing=inputs.missing.get(mid, [])) for mid in municipality_ids}
     for (municipality_id, list_id, n, listetak, behovsindeks, doctor_id, driftsform, avtale_fra,
          holder_from) in inputs.counts:
@@ -152,21 +154,11 @@ def compute_month(municipality_id: int, month: date, *, rates=None) -> Computati
     return compute_months([municipality_id], month, rates=rates)[municipality_id]
 
 
-def _grunntilskudd_covering(municipality_ids: list[int], month: date, months: int) -> dict[int, list]:
-    """{list_id: [rules.Covering]} of grunntilskudd ever granted that cover the month."""
-    from grants.services.cases import grunntilskudd_covering
-
-    return grunntilskudd_covering(municipality_ids, month, months)
-
-
 def _agreement_lines(municipality_ids: list[int], month: date) -> dict[int, list[LedgerLine]]:
     """Prorated `introduksjon` and `alis` lines per municipality (payee: the agreement's doctor)."""
-    from alis.selectors import agreements_paying
-    from grants.services.cases import introduksjon_paying
-
     alis = [{**a, "annual": a["annual_payment"]} for a in agreements_paying(municipality_ids, month)]
     lines = defaultdict(list)
-    for kind, prefix, agreements in ((rules.KIND_INTRODUKSJON, "introduksjon", introduksjon_paying(
+    for kind, prefix, agreements in ((rules.KIND_INTRODUKSJON, "introduksjon", selectors.introduksjon_paying(
             municipality_ids, month)), (rules.KIND_ALIS, "alis", alis)):
         for agreement in agreements:
             line = rules.prorated_line(kind=kind, annual=agreement["annual"], start=agreement["start"],
@@ -353,8 +345,6 @@ def recompute_month(*, municipality_id: int, month: date) -> Outcome:
 
 def start_recompute(*, municipality: Municipality, month: date, user=None, trigger="manual") -> PaymentRun:
     """Queue a recompute; the task is sent when the surrounding transaction commits (docs/operations.md)."""
-    from grants.tasks import recompute_month_task
-
     run = PaymentRun.objects.create(municipality=municipality, month=month, started_by=user, trigger=trigger)
     transaction.on_commit(lambda: _queue(recompute_month_task, [run.pk], run.pk))
     return run
@@ -372,8 +362,6 @@ def _queue(task, run_ids: list[int], argument) -> None:
 
 def start_recompute_many(*, municipalities, month: date, user=None, trigger="import", chunk=50) -> list[PaymentRun]:
     """One run row per municipality, carried out in chunks (one task per chunk, one set-based recompute)."""
-    from grants.tasks import recompute_runs_task
-
     runs = PaymentRun.objects.bulk_create([PaymentRun(municipality=m, month=month, started_by=user, trigger=trigger)
                                            for m in municipalities])
     for start in range(0, len(runs), chunk):

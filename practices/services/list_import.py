@@ -34,6 +34,8 @@ from practices.models import (
     Role,
 )
 from practices.selectors import doctor_municipalities, municipalities_for
+from practices.signals import list_counts_changed
+from practices.tasks import run_import
 
 logger = logging.getLogger(__name__)
 BATCH = 5000
@@ -463,8 +465,6 @@ def import_confirm(*, job: ImportJob, user) -> ImportJob:
     job.status, job.message = ImportJob.Status.QUEUED, ""
     job.save(update_fields=["status", "message"])
     if job.data_rows > ASYNC_THRESHOLD and not tasks_run_eagerly():
-        from practices.tasks import run_import
-
         transaction.on_commit(lambda: _queue_import(run_import, job))
         return job
     return import_run(job_id=job.pk)
@@ -549,8 +549,6 @@ def _run(job: ImportJob, records, result: ParseResult | None = None) -> ImportJo
 
 def _after_import(plan: Plan) -> None:
     """Hook for what must follow a committed import (payments recompute, docs/operations.md)."""
-    from practices.signals import list_counts_changed
-
     if plan.months:
         keys = sorted(plan.months)
         transaction.on_commit(lambda: list_counts_changed.send(sender=ImportJob, months=keys))
