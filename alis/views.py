@@ -178,9 +178,11 @@ def _session_fields(form) -> dict:
             "group_leader": data.get("group_leader", ""), "note": data.get("note", "")}
 
 
-def _supervision_response(request, agreement, form, *, status=200):
-    """The supervision section alone for htmx (log, form and compliance bars), else the whole page."""
+def _supervision_response(request, agreement, form, *, status=200, logged=False):
+    """The supervision section alone for htmx (log, form and compliance bars), else the whole page; `logged`
+    confirms a session just saved."""
     context = _detail_context(request, agreement, session_form=form)
+    context["logged"] = logged
     context["htmx"] = bool(request.headers.get("HX-Request"))  # also swaps the behind flag in the heading
     template = "alis/_supervision.html" if context["htmx"] else "alis/agreement_detail.html"
     return render(request, template, context, status=status)
@@ -199,7 +201,7 @@ def session_add(request, pk):
             messages.success(request, _("Veiledningen er registrert."))
             return redirect("alis:agreement_detail", pk=agreement.pk)
         agreement.refresh_from_db()
-        return _supervision_response(request, agreement, None)
+        return _supervision_response(request, agreement, None, logged=True)
     return _supervision_response(request, agreement, form, status=200 if request.headers.get("HX-Request") else 400)
 
 

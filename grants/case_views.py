@@ -17,7 +17,7 @@ from core.months import first_of_month
 from core.workflow import Forbidden, ServiceError, TransitionNotAllowed
 from grants import rules, selectors
 from grants.forms import AllotmentForm, DecisionForm, GrunntilskuddForm, IntroduksjonForm
-from grants.models import CaseStatus, GrunntilskuddApplication, IntroductionAllotment, IntroduksjonsAvtale
+from grants.models import EVER_GRANTED, CaseStatus, GrunntilskuddApplication, IntroductionAllotment, IntroduksjonsAvtale
 from grants.services import cases
 from practices.models import Doctor, Role
 from practices.permissions import can_administer, require
@@ -31,13 +31,14 @@ class Kind:
     form: type
     title: str
     singular: str
+    noun: str  # the case as the subject of a confirmation: "Søknaden er innvilget."
 
 
 KINDS = {
     "grunntilskudd": Kind("grunntilskudd", GrunntilskuddApplication, GrunntilskuddForm, gettext_lazy("Grunntilskudd"),
-                          gettext_lazy("søknad om grunntilskudd")),
+                          gettext_lazy("søknad om grunntilskudd"), gettext_lazy("Søknaden")),
     "introduksjon": Kind("introduksjon", IntroduksjonsAvtale, IntroduksjonForm, gettext_lazy("Introduksjonsavtaler"),
-                         gettext_lazy("introduksjonsavtale")),
+                         gettext_lazy("introduksjonsavtale"), gettext_lazy("Avtalen")),
 }
 
 
@@ -149,7 +150,18 @@ def case_detail(request, kind, pk):
         context["payments"] = selectors.grunntilskudd_months(case, until=first_of_month(cases.today()))
     else:
         context["host_lists"] = case.host_lists.select_related("municipality")
+    if case.status in EVER_GRANTED:
+        context["payments_state"] = selectors.case_payments_state(case, today=cases.today())
     return render(request, "grants/case_detail.html", context)
+
+
+DONE = {  # what the user is told after a step; %(what)s is "Søknaden" or "Avtalen"
+    "submit": _("Saken er sendt inn. En saksbehandler avgjør den."),
+    "approve": _("%(what)s er innvilget. Utbetalingene beregnes på nytt for månedene vedtaket gjelder."),
+    "reject": _("%(what)s er avslått."),
+    "appeal": _("Klagen er registrert. En saksbehandler avgjør saken på nytt."),
+    "terminate": _("%(what)s er avsluttet. Utbetalingene beregnes på nytt fra avslutningsdatoen."),
+}
 
 
 @login_required
@@ -168,7 +180,7 @@ def case_action(request, kind, pk, action):
     except (ServiceError, TransitionNotAllowed) as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("Saken er oppdatert: %(action)s.") % {"action": cases.ACTION_LABELS[action]})
+        messages.success(request, DONE[action] % {"what": kind.noun})
     return redirect(f"grants:{kind.slug}_detail", pk=case.pk)
 
 

@@ -488,13 +488,12 @@ GRUNNTILSKUDD_MONTHS = 24
 # the grunntilskudd floor of the rates, one constant
 LISTETAK_OVER = PATIENTS_UNDER = GRUNNTILSKUDD_FLOOR
 INTRODUKSJON_FROM = date(2022, 1, 1)
+STALE_COUNT_MONTHS = 3  # a list count older than this is named in the check's message (a warning, never a fail)
 
 
 def format_date(value: date) -> str:
     """31.05.2020 (docs/architecture.md), for messages."""
     return value.strftime("%d.%m.%Y")
-
-
 
 
 def months_between(earlier: date, later: date) -> int:
@@ -554,8 +553,12 @@ def grunntilskudd_checks(*, on: date, applicant_id: int | None, holder_id: int |
         checks.append(Check("pasienter", False, "Listen har ingen listetall ennå. Importer listetall først."))
     else:
         ok = patients < PATIENTS_UNDER
-        checks.append(Check("pasienter", ok, f"Listen har {patients} pasienter ({format_month(patients_month)}) – "
-                                             f"{'under 500' if ok else 'må være under 500'}."))
+        # an old count is named, never failed on: a warning does not block the decision (docs/grants.md)
+        old = (f" Tallet er fra {month_label(patients_month)}, mer enn {STALE_COUNT_MONTHS} måneder før "
+               "søknadsdagen; kontroller at det fortsatt gjelder." if months_between(patients_month, on)
+               > STALE_COUNT_MONTHS else "")
+        checks.append(Check("pasienter", ok, f"Listen har {patients} pasienter per {month_label(patients_month)} – "
+                                             f"{'under 500' if ok else 'må være under 500'}.{old}"))
     if agreement_gap and all(check.ok for check in checks[:2]):  # the holder and driftsform are right: the date
         checks.append(Check("samme_avtale", False, f"Grunntilskuddet kan ikke betales: {agreement_gap}. Søk for "
                                                    "avtalen listen har nå."))

@@ -298,6 +298,30 @@ def covered_months(case, *, until: date) -> list[date]:
 
 
 
+def ledger_horizon(municipality, today: date) -> date:
+    """The last month a decision's recompute reaches: this month, or a later month the ledger already has."""
+    latest = PaymentMonth.objects.filter(municipality=municipality).order_by("-month").values_list(
+        "month", flat=True).first()
+    return max(first_of_month(today), latest or first_of_month(today))
+
+
+def case_payments_state(case, *, today: date) -> dict | None:
+    """Whether the ledger follows the case's last decision (approval or termination): the covered open months
+    computed before it (`stale`) and the runs still queued or running for them (`pending`). None before a
+    decision that pays (docs/payments.md, «Utbetalingene følger vedtaket»)."""
+    decided = case.events.filter(action__in=["approve", "terminate"]).order_by("-at").values_list(
+        "at", flat=True).first()
+    if decided is None:
+        return None
+    months = covered_months(case, until=ledger_horizon(case.municipality, today))
+    stored = PaymentMonth.objects.filter(municipality=case.municipality, month__in=months)
+    stale = sorted(pm.month for pm in stored if pm.status == PaymentMonth.Status.OPEN
+                   and (pm.computed_at is None or pm.computed_at < decided))
+    pending = PaymentRun.objects.filter(municipality=case.municipality, month__in=months, created_at__gte=decided,
+                                        status__in=[PaymentRun.Status.QUEUED, PaymentRun.Status.RUNNING]).count()
+    return {"decided": decided, "months": len(months), "stale": stale, "pending": pending}
+
+
 def grunntilskudd_covering(municipality_ids: list[int], month: date,
                            months: int = rules.GRUNNTILSKUDD_MONTHS) -> dict[int, list[rules.Covering]]:
     """{list_id: [Covering]} for cases ever granted that cover the month (one query); `months` is the grant's

@@ -93,7 +93,12 @@ def recompute(request, kommunenummer, month):
     municipality = selectors.municipality_for(request.user, kommunenummer)
     month = _month(month)
     require(can_recompute(request.user, municipality))
-    ledger.start_recompute(municipality=municipality, month=month, user=request.user)
+    run = ledger.start_recompute(municipality=municipality, month=month, user=request.user)
+    run.refresh_from_db()
+    if run.status == PaymentRun.Status.DONE:  # without a broker it has run already
+        messages.success(request, _("Måneden er beregnet på nytt."))
+    elif run.status != PaymentRun.Status.FAILED:
+        messages.success(request, _("Beregningen er startet. Siden viser fremdriften og oppdateres når den er ferdig."))
     return redirect(_month_url(municipality, month))
 
 
@@ -160,7 +165,8 @@ def export_payout(request, kommunenummer, month, fmt):
     municipality, month, lines = _month_lines(request, kommunenummer, month, fmt)
     return exports.file_response(exports.PAYOUT_COLUMNS, exports.payout_rows(selectors.payee_totals(lines),
                                                                              as_text=fmt == "csv"),
-                                 fmt, f"utbetalingsfil-{municipality.kommunenummer}-{format_month(month)}")
+                                 fmt, f"utbetalingsoversikt-{municipality.kommunenummer}-{format_month(month)}",
+                                 title="Utbetalingsoversikt")
 
 
 @login_required

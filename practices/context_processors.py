@@ -10,7 +10,9 @@ NAVIGATION = (
     (_("Introduksjonsavtaler"), "grants:introduksjon_index"),
     (_("ALIS"), "alis:agreement_index"),
     (_("Utbetalinger"), "grants:payments_index"),
+    (_("Rapport"), "grants:report"),
     (_("Hva om"), "scenarios:index"),
+    (_("Satser"), "grants:rates"),
 )
 
 

@@ -287,9 +287,11 @@ def _date_the_agreement(case, day: date) -> None:
 
 
 def _recompute_affected(case, *, user, since: date | None):
-    """Recompute the open months the decision changes; closed ones get `korreksjon` lines (docs/grants.md)."""
-    until = first_of_month(today())
+    """Recompute, in the background, every month the decision changes that the ledger has or will have now:
+    up to this month or the municipality's latest computed month, whichever is later (months computed ahead
+    of a decision dated earlier were left stale before, docs/payments.md). Closed months get `korreksjon`."""
     start = first_of_month(since) if since else None
-    for month in selectors.covered_months(case, until=until):
-        if start is None or month >= start:
-            ledger.start_recompute_many(municipalities=[case.municipality], month=month, user=user, trigger="decision")
+    months = [month for month in selectors.covered_months(case, until=selectors.ledger_horizon(case.municipality,
+                                                                                               today()))
+              if start is None or month >= start]
+    ledger.start_recompute_months(municipality=case.municipality, months=months, user=user)

@@ -370,6 +370,16 @@ def start_recompute_many(*, municipalities, month: date, user=None, trigger="imp
     return runs
 
 
+def start_recompute_months(*, municipality, months: list[date], user=None, trigger="decision") -> list[PaymentRun]:
+    """One run per month of one municipality, carried out together by one task (a decision's months)."""
+    runs = PaymentRun.objects.bulk_create([PaymentRun(municipality=municipality, month=month, started_by=user,
+                                                      trigger=trigger) for month in months])
+    if runs:
+        ids = [run.pk for run in runs]
+        transaction.on_commit(lambda: _queue(recompute_runs_task, ids, ids))
+    return runs
+
+
 def execute_run(run_id: int) -> PaymentRun:
     """Carry out a queued run (the task's body). A run already finished is left alone (redelivery)."""
     return execute_runs([run_id])[0]

@@ -27,7 +27,7 @@ def test_apply_approve_and_see_the_grunntilskudd_line(page, oslo, monkeypatch):
     page.select_option("#id_patient_list", label=f"0301/42 – {holder.patient_list.practice.name}")
     page.fill("#id_avtale_fra", "2020-06-15")
     page.locator("#id_saksnummer").click()  # change event → the live eligibility panel
-    page.get_by_text("Listen har 300 pasienter (2020-06) – under 500.").wait_for()
+    page.get_by_text("Listen har 300 pasienter per juni 2020 – under 500.").wait_for()
     page.fill("#id_saksnummer", "20/4711")
     page.get_by_role("button", name="Lagre utkast").click()
     page.get_by_test_id("action-submit").get_by_role("button", name="Send inn").click()

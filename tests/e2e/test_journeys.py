@@ -209,7 +209,7 @@ def test_journey_import_recompute_export(page, oslo, administrator, caseworker, 
     assert_accessible(page)
 
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="CSV", exact=True).click()
+        page.get_by_role("link", name="CSV (maskinformat)", exact=True).click()
     target = tmp_path / download_info.value.suggested_filename
     download_info.value.save_as(target)
     assert target.name == "utbetalinger-0301-2020-06.csv"
@@ -265,7 +265,7 @@ def test_journey_grants_are_decided_and_paid(page, oslo, administrator, casework
     page.select_option("#id_patient_list", label="0301/42 – Sagene legesenter")
     page.fill("#id_avtale_fra", "2021-09-01")
     page.locator("#id_saksnummer").click()  # change event → the live eligibility panel
-    page.get_by_text("Listen har 300 pasienter (2022-03) – under 500.").wait_for()
+    page.get_by_text("Listen har 300 pasienter per mars 2022 – under 500.").wait_for()
     page.get_by_text("Dekker 2021-09 til 2023-08.").wait_for()
     page.fill("#id_saksnummer", "22/1001")
     steps.shot("grunntilskudd-form")

@@ -48,6 +48,6 @@ def test_recompute_attest_authorise_and_download(page, oslo, tmp_path):
     download_info.value.save_as(target)
     assert target.name == "utbetalinger-0301-2020-06.xlsx"
     rows = list(openpyxl.load_workbook(target).active.values)
-    assert rows[0][:3] == ("kommunenummer", "listenummer", "hpr_nummer") and len(rows) == 4
-    assert sorted(float(r[7]) for r in rows[1:]) == [20791.67, 38466.67, 48083.33]
+    assert rows[0][:3] == ("Kommunenr.", "Listenr.", "HPR-nr.") and len(rows) == 5 and rows[-1][0] == "Sum"
+    assert sorted(float(r[7]) for r in rows[1:-1]) == [20791.67, 38466.67, 48083.33]
     page.screenshot(path="test-artifacts/payments-closed.png", full_page=True)

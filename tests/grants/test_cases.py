@@ -9,7 +9,14 @@ from django.core.management import call_command
 
 from core.workflow import ChecksFailed, Forbidden, ServiceError, TransitionNotAllowed
 from grants import rules
-from grants.models import CaseEvent, CaseStatus, GrunntilskuddApplication, IntroductionAllotment, PaymentLine
+from grants.models import (
+    CaseEvent,
+    CaseStatus,
+    GrunntilskuddApplication,
+    IntroductionAllotment,
+    PaymentLine,
+    PaymentRun,
+)
 from grants.services import cases, ledger
 from grants.services.expiry import expire_eligibility
 from practices.models import Notice
@@ -106,8 +113,13 @@ BASE = dict(on=date(2020, 7, 1), applicant_id=1, holder_id=1, holder_name="A", d
 @pytest.mark.parametrize("change, code, ok, message", [
     ({"listetak": 500}, "listetak", False, "Listetak 500 – må være over 500."),
     ({"listetak": 501}, "listetak", True, "Listetak 501 – over 500."),
-    ({"patients": 499}, "pasienter", True, "Listen har 499 pasienter (2020-06) – under 500."),
-    ({"patients": 500}, "pasienter", False, "Listen har 500 pasienter (2020-06) – må være under 500."),
+    ({"patients": 499}, "pasienter", True, "Listen har 499 pasienter per juni 2020 – under 500."),
+    ({"patients": 500}, "pasienter", False, "Listen har 500 pasienter per juni 2020 – må være under 500."),
+    # a count three months old is fine; four months old is named (a warning: the check still passes)
+    ({"on": date(2020, 9, 30)}, "pasienter", True, "Listen har 300 pasienter per juni 2020 – under 500."),
+    ({"on": date(2020, 10, 1)}, "pasienter", True,
+     "Listen har 300 pasienter per juni 2020 – under 500. Tallet er fra juni 2020, mer enn 3 måneder før "
+     "søknadsdagen; kontroller at det fortsatt gjelder."),
     ({"on": date(2022, 5, 31)}, "avtale", True,
      "Fastlegeavtalen startet 15.06.2020: søknaden gjelder måned 24 av avtalen (innenfor 24 måneder)."),
     ({"on": date(2022, 6, 1)}, "avtale", False,
@@ -165,7 +177,7 @@ def test_a_failing_check_blocks_approval_unless_overridden(small_list, administr
     case = cases.transition(application(small_list, administrator), action="submit", user=administrator)
     with pytest.raises(ChecksFailed) as refused:
         cases.transition(case, action="approve", user=caseworker)
-    assert "Listen har 512 pasienter (2020-06) – må være under 500." in str(refused.value)
+    assert "Listen har 512 pasienter per juni 2020 – må være under 500." in str(refused.value)
     case = cases.transition(case, action="approve", user=caseworker, override_reason="Helfo bekreftet 480.")
     assert case.status == S.INNVILGET and case.override_reason == "Helfo bekreftet 480."
 
@@ -348,3 +360,34 @@ def test_not_a_specialist_is_judged_on_the_start_date(allotment_of_two, since, o
     assert check.ok is ok
     if since and not ok:
         assert since.strftime("%d.%m.%Y") in check.message
+
+
+def test_a_decision_recomputes_months_the_ledger_computed_ahead_of_its_date(
+        small_list, administrator, caseworker, oslo, today, client, django_capture_on_commit_callbacks):
+    """The demo's list 100 (issue 18): months computed before the decision, the decision dated earlier than
+    them. Every covered month the ledger has is recomputed, and the case page says when that is done."""
+    for month in (date(2020, 7, 1), date(2020, 8, 1), date(2020, 9, 1)):
+        factories.ListCountFactory(patient_list=small_list.patient_list, month=month, antall_pasienter=300,
+                                   listetak=1000)
+    for month in (date(2020, 6, 1), date(2020, 7, 1), date(2020, 8, 1), date(2020, 9, 1)):
+        ledger.recompute_month(municipality_id=oslo.pk, month=month)
+    assert not PaymentLine.objects.filter(kind="grunntilskudd").exists()
+    case = cases.transition(application(small_list, administrator), action="submit", user=administrator)
+    client.force_login(caseworker)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        cases.transition(case, action="approve", user=caseworker)  # judged on 1 July 2020
+    page = client.get(f"/grunntilskudd/{case.pk}/").content.decode()
+    assert "beregnes på nytt etter vedtaket: 4 måneder står i kø" in page  # queued, not run yet
+    runs = list(PaymentRun.objects.filter(trigger="decision").values_list("month", flat=True).order_by("month"))
+    assert runs == [date(2020, m, 1) for m in (6, 7, 8, 9)]
+    PaymentRun.objects.filter(trigger="decision").update(status=PaymentRun.Status.FAILED)
+    page = client.get(f"/grunntilskudd/{case.pk}/").content.decode()
+    assert ("ikke oppdatert etter vedtaket: 4 åpne måneder er beregnet før vedtaket (juni 2020 – september 2020)"
+            in " ".join(page.split()))
+    PaymentRun.objects.filter(trigger="decision").update(status=PaymentRun.Status.QUEUED)
+    for callback in queued:
+        callback()
+    paid = list(PaymentLine.objects.filter(kind="grunntilskudd").order_by("month").values_list("month", "amount"))
+    assert [month for month, _ in paid] == [date(2020, m, 1) for m in (6, 7, 8, 9)]
+    page = client.get(f"/grunntilskudd/{case.pk}/").content.decode()
+    assert "Utbetalingene er oppdatert etter vedtaket" in page

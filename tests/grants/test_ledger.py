@@ -117,7 +117,7 @@ def test_xlsx_export_has_numbers_and_escaped_formulas(tmp_path):
                  stdout=io.StringIO())
     sheet = openpyxl.load_workbook(target).active
     header, row = [c.value for c in sheet[1]], [c.value for c in sheet[2]]
-    assert header[7] == "belop" and row[7] == pytest.approx(38466.67) and not isinstance(row[7], str)
+    assert header[7] == "Beløp" and row[7] == pytest.approx(38466.67) and not isinstance(row[7], str)
     assert row[8] == "'=1+1"
 
 

@@ -1,7 +1,7 @@
 """Payments pages: roles, four-eyes closing, exports, statements, scope and query counts."""
 
 import io
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import openpyxl
@@ -88,8 +88,16 @@ def test_exports_statement_and_payout(client, oslo, auditor):
     body = response.content.decode("utf-8-sig").splitlines()
     assert body[0] == "kommunenummer;listenummer;hpr_nummer;maaned;type;antall;sats;belop;forklaring;mottaker"
     assert len(body) == 4
-    workbook = openpyxl.load_workbook(io.BytesIO(client.get(url("export_lines", oslo, "2020-06", "xlsx")).content))
-    assert workbook.active.max_row == 4
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(url("export_lines", oslo, "2020-06", "xlsx")).content)).active
+    assert [c.value for c in sheet[1]] == ["Kommunenr.", "Listenr.", "HPR-nr.", "Måned", "Type", "Antall",
+                                           "Sats (kr/år)", "Beløp", "Forklaring", "Mottaker"]
+    assert sheet.max_row == 5 and sheet.freeze_panes == "A2"  # three lines and the sum row
+    assert sheet["D2"].value == datetime(2020, 6, 1) and sheet["D2"].number_format == "mmmm yyyy"
+    assert {sheet[f"E{r}"].value for r in (2, 3, 4)} <= {"Basistilskudd under knekkpunkt",
+                                                         "Basistilskudd over knekkpunkt"}
+    assert sheet["J2"].value == "Legen" and sheet["H2"].number_format == '#,##0.00\\ "kr"'
+    assert (sheet["A5"].value, sheet["H5"].value) == ("Sum", pytest.approx(38466.67 + 56400.00))
+    assert sheet.column_dimensions["I"].width > sheet.column_dimensions["A"].width  # Forklaring is wide
     payout = client.get(url("export_payout", oslo, "2020-06", "csv")).content.decode("utf-8-sig").splitlines()
     assert payout[0] == "kommunenummer;maaned;mottaker;hpr_nummer;navn;belop"
     assert sorted(payout[1:]) == sorted([

@@ -30,7 +30,9 @@ def test_report_sums_months_and_exports(client, oslo, auditor, outsider):
     assert lines[0].startswith("maaned;basis;basis_under;basis_over;grunntilskudd") and lines[1].startswith(
         "2020-04;62375.00;0.00")
     xlsx = client.get(reverse("grants:report"), {"fra": "2020-04", "til": "2020-06", "format": "xlsx"}).content
-    assert openpyxl.load_workbook(io.BytesIO(xlsx)).active.max_row == 4
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx)).active
+    assert sheet.max_row == 5 and sheet["A5"].value == "Sum" and sheet["B1"].value == "Basistilskudd"
+    assert sheet["B5"].value == pytest.approx(62375.00) and sheet["B2"].number_format == '#,##0.00\\ "kr"'
     client.force_login(outsider)  # another municipality's administrator sees their own (empty) report
     assert client.get(reverse("grants:report"), {"fra": "2020-04", "til": "2020-06"}).context["totals"]["sum"] == 0
 

@@ -46,6 +46,15 @@ def test_lists_table_shows_latest_count_and_fill_ratio(client, auditor, oslo_lis
     assert bergen_lists[1][0].listenummer not in [r.listenummer for r in rows]
 
 
+def test_a_search_without_hits_says_so(client, auditor, oslo_lists):
+    client.force_login(auditor)
+    body = client.get(reverse("practices:list_index"), {"q": "finnes-ikke"}).content.decode()
+    assert "Ingen lister passer søket «finnes-ikke». Prøv et annet søk eller fjern filteret." in body
+    assert "Importer listetall" not in body
+    body = client.get(reverse("practices:practice_index"), {"q": "finnes-ikke"}).content.decode()
+    assert "Ingen legekontor passer søket «finnes-ikke»." in body
+
+
 def test_query_counts_are_constant(client, administrator, oslo, django_assert_max_num_queries):
     client.force_login(administrator)
     practice, lists = make_lists(oslo, 2)

@@ -169,8 +169,8 @@ def test_exports(client, oslo, caseworker):
         ["2020-06", "basis_over", "20791.67", "12475.00", "-8316.67", "1", "1"]]
     response = client.get(reverse("scenarios:export", args=[run.pk, "lister", "xlsx"]))
     sheet = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.values)
-    assert sheet[0][:2] == ("kommunenummer", "listenummer") and len(sheet) == 3
-    assert sorted(float(row[-1]) for row in sheet[1:]) == [0.0, 1300.0]
+    assert sheet[0][:2] == ("Kommunenr.", "Listenr.") and len(sheet) == 4
+    assert sorted(float(row[-1]) for row in sheet[1:-1]) == [0.0, 1300.0] and sheet[-1][0] == "Sum"
     assert client.get(reverse("scenarios:export", args=[run.pk, "lister", "pdf"])).status_code == 404
 
 

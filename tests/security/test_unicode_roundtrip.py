@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from alis.models import AlisAgreement, SupervisionSession
+from grants import exports
 from grants.models import CaseStatus, GrunntilskuddApplication
 from grants.services import cases, ledger
 from practices.models import Doctor, PatientList
@@ -71,8 +72,11 @@ def csv_rows(response) -> list[dict]:
 
 
 def xlsx_rows(response) -> list[dict]:
+    """The rows keyed by the machine column names (the sheet has Norwegian headings and a sum row)."""
     sheet = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.values)
-    return [dict(zip(sheet[0], row, strict=True)) for row in sheet[1:]]
+    machine = {heading: column for column, heading in exports.HEADINGS.items()}
+    rows = [row for row in sheet[1:] if row[0] != "Sum"]
+    return [dict(zip([machine.get(h, h) for h in sheet[0]], row, strict=True)) for row in rows]
 
 
 def download_name(response, pattern: str) -> str:
@@ -123,7 +127,7 @@ def test_names_round_trip_through_forms_pages_and_exports(client, town, text, ad
     assert_shown(html(client.get(reverse("grants:statement", kwargs={**month, "hpr": "1234567"}))), text)
     for fmt, rows in (("csv", csv_rows), ("xlsx", xlsx_rows)):
         response = client.get(reverse("grants:export_payout", kwargs={**month, "fmt": fmt}))
-        download_name(response, rf"utbetalingsfil-0301-2020-06\.{fmt}")
+        download_name(response, rf"utbetalingsoversikt-0301-2020-06\.{fmt}")
         assert [row["navn"] for row in rows(response)] == [protected(text)]
 
     client.force_login(caseworker)
@@ -253,7 +257,7 @@ def test_every_download_has_a_safe_file_name(client, town, oslo, administrator, 
         download_name(client.get(reverse("grants:export_lines", args=["0301", "2020-06", fmt])),
                       rf"utbetalinger-0301-2020-06\.{fmt}")
         download_name(client.get(reverse("grants:export_payout", args=["0301", "2020-06", fmt])),
-                      rf"utbetalingsfil-0301-2020-06\.{fmt}")
+                      rf"utbetalingsoversikt-0301-2020-06\.{fmt}")
         download_name(client.get(reverse("grants:report"), {"fra": "2020-01", "til": "2020-06", "format": fmt}),
                       rf"rapport-0301-2020-01-2020-06\.{fmt}")
     for name in ['../../etc/passwd "x"; filename=evil.exe', "عيادة 🏥", "\u202egnp.exe", "Kontor\\Nord"]:
