@@ -26,6 +26,7 @@ def test_recompute_attest_authorise_and_download(page, oslo, tmp_path):
     assert "Ingen linjer for denne måneden" in page.get_by_test_id("lines").inner_text()
     page.get_by_role("button", name="Beregn på nytt").click()
     assert page.get_by_test_id("run-progress").or_(page.get_by_test_id("month-total")).count() >= 1
+    assert "Beregningen er startet" in page.locator(".alert-success").first.inner_text()  # a worker runs it
     page.get_by_text("38\xa0466,67 kr").first.wait_for(timeout=60_000)
     assert page.get_by_test_id("month-total").inner_text() == "107\xa0341,67 kr"  # 38 466,67 + 48 083,33 + 20 791,67
     page.on("dialog", lambda dialog: dialog.accept())
@@ -51,3 +52,23 @@ def test_recompute_attest_authorise_and_download(page, oslo, tmp_path):
     assert rows[0][:3] == ("Kommunenr.", "Listenr.", "HPR-nr.") and len(rows) == 5 and rows[-1][0] == "Sum"
     assert sorted(float(r[7]) for r in rows[1:-1]) == [20791.67, 38466.67, 48083.33]
     page.screenshot(path="test-artifacts/payments-closed.png", full_page=True)
+
+
+def test_the_menu_fits_one_line_at_1366_px_and_nothing_leaves_the_screen_at_1280(page, oslo, bergen):
+    """Ten menu entries, the municipality switch and «Logg ut» (issue 18, point 10)."""
+    from practices.models import Membership
+
+    user = factories.member(oslo, "caseworker", username="ola")
+    Membership.objects.create(user=user, municipality=bergen, role="caseworker")
+    page.set_viewport_size({"width": 1366, "height": 800})
+    login(page, "ola")
+    menu = page.get_by_role("navigation", name="Hovedmeny")
+    for name in ("Rapport", "Satser"):
+        assert menu.get_by_role("link", name=name, exact=True).is_visible()
+    tops = {round(box["y"]) for box in (item.bounding_box() for item in menu.locator(".nav-link").all())}
+    assert len(tops) == 1 and menu.get_by_role("button", name="Logg ut").bounding_box()["y"] < 40
+    page.screenshot(path="test-artifacts/menu-1366.png")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    logout = menu.get_by_role("button", name="Logg ut").bounding_box()
+    assert logout["x"] + logout["width"] <= 1280
