@@ -72,3 +72,32 @@ def test_the_menu_fits_one_line_at_1366_px_and_nothing_leaves_the_screen_at_1280
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     logout = menu.get_by_role("button", name="Logg ut").bounding_box()
     assert logout["x"] + logout["width"] <= 1280
+
+
+def test_at_390_px_no_amount_sits_off_screen(page, oslo):
+    """The month page and the list table on a phone: each line is a card with its column names (issue 18)."""
+    factories.member(oslo, "caseworker", username="ola")
+    for n in (800, 1500):
+        holder = factories.ListHolderFactory(patient_list__practice__municipality=oslo)
+        factories.ListCountFactory(patient_list=holder.patient_list, month=date(2020, 6, 1), antall_pasienter=n)
+    from grants.services import ledger
+
+    ledger.recompute_month(municipality_id=oslo.pk, month=date(2020, 6, 1))
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(page, "ola")
+    for path, testid, label in (("/utbetalinger/0301/2020-06/", "lines", "Antall: "),
+                                ("/lister/", "lists-table", "Pasienter: ")):
+        page.goto(page.base_url + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        table = page.get_by_test_id(testid)
+        before = table.locator("td.num").first.evaluate("td => getComputedStyle(td, '::before').content")
+        assert label in before  # the column's name stands beside each value
+        for cell in table.locator("td.num").all():
+            box = cell.bounding_box()
+            assert box is None or box["x"] + box["width"] <= 390
+        page.screenshot(path=f"test-artifacts/mobile-{testid}.png", full_page=True)
+    page.goto(page.base_url + "/utbetalinger/0301/2020-06/")
+    assert page.get_by_test_id("month-total").is_visible()
+    box = page.get_by_test_id("month-total").bounding_box()
+    assert box["x"] + box["width"] <= 390
+    assert_accessible(page)
