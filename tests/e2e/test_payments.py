@@ -96,6 +96,13 @@ def test_at_390_px_no_amount_sits_off_screen(page, oslo):
             box = cell.bounding_box()
             assert box is None or box["x"] + box["width"] <= 390
         page.screenshot(path=f"test-artifacts/mobile-{testid}.png", full_page=True)
+    page.goto(page.base_url + "/")  # the dashboard: the worklist before the key figures on a phone
+    assert page.get_by_test_id("worklist").bounding_box()["y"] < page.get_by_test_id("key-figures").bounding_box()["y"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path="test-artifacts/mobile-dashboard.png", full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 844})
+    assert page.get_by_test_id("worklist").bounding_box()["y"] > page.get_by_test_id("key-figures").bounding_box()["y"]
+    page.set_viewport_size({"width": 390, "height": 844})
     page.goto(page.base_url + "/utbetalinger/0301/2020-06/")
     assert page.get_by_test_id("month-total").is_visible()
     box = page.get_by_test_id("month-total").bounding_box()
