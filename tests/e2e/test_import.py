@@ -54,7 +54,8 @@ def test_administrator_fixes_a_file_imports_it_and_finds_the_counts(page, oslo, 
 
     page.get_by_role("link", name="Legekontor og lister", exact=True).click()
     page.fill("#q", "505")
-    page.get_by_role("button", name="Filtrer").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Filtrer").click()
     page.get_by_role("link", name="0301/505").click()
     counts = page.get_by_test_id("counts-table").inner_text()
     assert_accessible(page)
