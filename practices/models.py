@@ -107,7 +107,9 @@ class PatientList(models.Model):
     class Meta:
         ordering = ["municipality__kommunenummer", "listenummer"]
         constraints = [
-            models.UniqueConstraint(fields=["municipality", "listenummer"], name="unique_list_number"),
+            models.UniqueConstraint(fields=["municipality", "listenummer"], name="unique_list_number",
+                                    violation_error_message=_("Kommunen har allerede en liste med dette "
+                                                              "listenummeret. Velg et annet nummer.")),
             models.CheckConstraint(condition=models.Q(listetak__lte=2500), name="listetak_max_2500"),
         ]
         verbose_name = _("fastlegeliste")

@@ -114,6 +114,17 @@ def test_create_practice_validates_orgnr_and_municipality(client, administrator,
     assert Practice.objects.get(organisasjonsnummer="961793386").name == "Nytt kontor"
 
 
+def test_a_taken_list_number_gets_a_norwegian_message(client, administrator, oslo, oslo_lists):
+    client.force_login(administrator)
+    practice, lists = oslo_lists
+    response = client.post(reverse("practices:list_create"), {
+        "municipality": oslo.pk, "listenummer": lists[0].listenummer, "practice": practice.pk, "listetak": 1500})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Kommunen har allerede en liste med dette listenummeret. Velg et annet nummer." in body
+    assert "already exists" not in body and "finnes allerede" not in body
+
+
 def test_list_form_rejects_listetak_over_2500_and_foreign_practice(client, administrator, oslo, bergen_lists):
     client.force_login(administrator)
     practice = factories.PracticeFactory(municipality=oslo)
