@@ -6,7 +6,7 @@ from django.dispatch import receiver
 
 from alis.signals import agreement_payments_changed
 from grants.models import PaymentMonth
-from grants.services.ledger import start_recompute_many
+from grants.services.ledger import start_recompute_many, start_recompute_months
 from practices.models import Municipality
 from practices.signals import list_counts_changed
 
@@ -34,6 +34,4 @@ def closed_months(keys) -> set:
 @receiver(agreement_payments_changed)
 def recompute_after_alis_decision(sender, municipality_id, months, **kwargs):
     """An ALIS approval or termination changed what an agreement pays: recompute those months (docs/operations.md)."""
-    municipality = Municipality.objects.get(pk=municipality_id)
-    for month in months:
-        start_recompute_many(municipalities=[municipality], month=month, trigger="decision")
+    start_recompute_months(municipality=Municipality.objects.get(pk=municipality_id), months=months)
