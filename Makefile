@@ -19,8 +19,10 @@ run: venv
 	DEBUG=1 $(PYTHON) manage.py load_demo
 	DEBUG=1 $(PYTHON) manage.py runserver 127.0.0.1:8000
 
+# Two processes (pytest-xdist), each with its own test database and Redis database (tests/xdist_services.py).
+TEST_PROCESSES ?= 2
 test: venv
-	$(PYTHON) -m pytest $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -190,7 +190,8 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         "MEDIA_ROOT": str(WORKER_MEDIA),
     })
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "celery-worker.log", "w")  # noqa: SIM115 - closed at session end
+    log_name = "-".join(filter(None, ["celery-worker", os.environ.get("PYTEST_XDIST_WORKER")])) + ".log"
+    log = open(ARTIFACTS / log_name, "w")  # noqa: SIM115 - closed at session end
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-c", "2", "-P", "prefork",
          "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "info"],
@@ -203,7 +204,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         result.get(timeout=60)
     except Exception as error:  # noqa: BLE001 - reported as a failed service below
         process.kill()
-        pytest.fail(f"Celery worker did not start: {error}; see test-artifacts/celery-worker.log")
+        pytest.fail(f"Celery worker did not start: {error}; see test-artifacts/{log_name}")
     yield {"process": process, "queue": queue, "broker": broker, "app": app}
     process.terminate()
     try:
