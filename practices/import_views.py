@@ -17,7 +17,7 @@ from core.progress import progress_of
 from .forms import ImportForm
 from .models import ImportJob
 from .permissions import can_import, require
-from .selectors import import_jobs_for, payment_months_of_import
+from .selectors import import_file_for, import_jobs_for, import_report_for, payment_months_of_import, skipped_names
 from .services.list_import import import_confirm, import_upload
 
 
@@ -51,10 +51,10 @@ def import_index(request):
     job = upload(request, form, (allowed, reason), partial(import_upload, source="web"))
     if job is not None:
         return redirect("practices:import_detail", pk=job.pk)
-    jobs = import_jobs_for(request.user).select_related("user").defer(
-        "errors", "warnings", "changed_sample").order_by("-created_at")[:50]
+    jobs = list(import_jobs_for(request.user).select_related("user").defer(
+        "errors", "warnings", "changed_sample").order_by("-created_at")[:50])
     return render(request, "practices/import_index.html", {
-        "form": form, "jobs": jobs, "can_import": allowed, "reason": reason,
+        "form": form, "jobs": jobs, "can_import": allowed, "reason": reason, "names": skipped_names(jobs),
     })
 
 
@@ -67,15 +67,17 @@ def import_detail(request, pk):
     job = _job(request, pk)
     return render(request, "practices/import_detail.html", {
         "job": job, "progress": _progress(job), "can_confirm": job.user_id == request.user.pk,
-        "errors": job.errors[:500], "more_errors": max(0, job.error_count - 500),
-        "payment_months": payment_months_of_import(request.user, job),
+        **import_report_for(request.user, job), "payment_months": payment_months_of_import(request.user, job),
+        "names": skipped_names([job]),
     })
 
 
 @login_required
 @require_POST
 def import_confirm_view(request, pk):
-    return confirm(request, _job(request, pk), import_confirm, "practices:import_detail")
+    """Bekreft og importer; or, with `only_mine`, «Importer bare radene for mine kommuner» (docs/import.md)."""
+    service = partial(import_confirm, only_mine=request.POST.get("only_mine") == "1")
+    return confirm(request, _job(request, pk), service, "practices:import_detail")
 
 
 def _progress(job):
@@ -95,11 +97,12 @@ def import_progress(request, pk):
 
 @login_required
 def import_download(request, pk):
-    """The original file, only to users who may see the import (never served from MEDIA_ROOT directly)."""
+    """The uploaded file, only to users who may see the import (never served from MEDIA_ROOT directly); scoped to
+    the user's municipalities when it also covers others (docs/import.md)."""
     job = _job(request, pk)
     if not job.file:
         raise Http404
-    return FileResponse(job.file.open("rb"), as_attachment=True, filename=download_name(job),
+    return FileResponse(import_file_for(request.user, job), as_attachment=True, filename=download_name(job),
                         content_type="text/csv")
 
 

@@ -13,8 +13,9 @@ import csv
 import difflib
 import io
 import re
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -102,6 +103,8 @@ class RowError:
     row: int  # as in the file, header = 1 (API records: index + 2)
     column: str | None  # None for a problem with the whole row
     message: str
+    # the row's municipality where it is known: a user sees only the errors of her own (docs/import.md)
+    kommunenummer: str | None = field(default=None, compare=False)
 
     def __str__(self):
         return (
@@ -138,10 +141,32 @@ class ParseResult:
     errors: list[RowError]
     warnings: list[str]
     data_rows: int
+    # row → kommunenummer of the rows refused only because the user may not import there (docs/import.md)
+    outside: dict[int, str] = field(default_factory=dict, kw_only=True)
+    skipped: dict[str, int] = field(default_factory=dict, kw_only=True)  # kommunenummer → rows left out
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+def outside_scope(result: ParseResult) -> dict[str, int]:
+    """{kommunenummer: rows} of the rows refused only because the user may not import for their municipality, when
+    those are the file's only errors and some rows are the user's; else {} (docs/import.md, «Bare mine kommuner»)."""
+    if not result.errors or not result.rows:
+        return {}
+    if any(error.row not in result.outside or error.column != "kommunenummer" for error in result.errors):
+        return {}
+    return dict(sorted(Counter(result.outside.values()).items()))
+
+
+def only_mine(result: ParseResult) -> ParseResult:
+    """The result without the rows of municipalities where the user may not import, when they are its only errors
+    (their counts in `skipped`); otherwise unchanged, so any other error still refuses the whole file."""
+    skipped = outside_scope(result)
+    if not skipped:
+        return result
+    return replace(result, errors=[], skipped=skipped, data_rows=result.data_rows - sum(skipped.values()))
 
 
 @dataclass(frozen=True)
@@ -342,6 +367,18 @@ def _empty(column: str) -> Checked:
 
 
 def _check_kommunenummer(raw: str, context: Context) -> Checked:
+    number, error, warnings = _resolve_kommunenummer(raw, context)
+    if error is None and context.allowed is not None and number not in context.allowed:
+        name = context.names.get(number)
+        return _bad(
+            f"Du har ikke tilgang til å importere for kommune {number}{' ' + name if name else ''}. "
+            "Fjern raden, eller be om tilgang som kommuneadministrator."
+        )
+    return number, error, warnings
+
+
+def _resolve_kommunenummer(raw: str, context: Context) -> Checked:
+    """Today's four-digit number of a cell (padded, renumbered), whoever imports it."""
     text = raw.strip()
     if not text:
         return _empty("kommunenummer")
@@ -369,12 +406,6 @@ def _check_kommunenummer(raw: str, context: Context) -> Checked:
         new, name = successors[0]
         warnings.append(f"kommunenummer {number} er et tidligere nummer og er endret til {new} {name}.")
         number = new
-    if context.allowed is not None and number not in context.allowed:
-        name = context.names.get(number)
-        return _bad(
-            f"Du har ikke tilgang til å importere for kommune {number}{' ' + name if name else ''}. "
-            "Fjern raden, eller be om tilgang som kommuneadministrator."
-        )
     return _ok(number, tuple(warnings))
 
 
@@ -662,7 +693,26 @@ def _validate(
     valid = [ListRow(*line) for line in fields]
     found.sort(key=lambda item: (item[0], item[1]))
     warnings = [f"{_rows_label(rows_)}: {warning}" for warning, rows_ in warned.items()]
-    return valid, [error for _, _, error in found], warnings
+    outside = _outside(context, columns, fitting, numbers) if found else {}
+    errors = [error for _, _, error in found]
+    if errors:  # each error names its row's municipality where that is known
+        where = {numbers[i]: knr for i, knr in enumerate(values["kommunenummer"]) if bad[i] and knr} | outside
+        errors = [replace(error, kommunenummer=where.get(error.row)) for error in errors]
+    return valid, errors, warnings, outside
+
+
+def _outside(context: Context, columns: dict[str, int], fitting, numbers: list[int]) -> dict[int, str]:
+    """row → kommunenummer of the rows whose municipality exists but is not one where the user may import."""
+    index = columns.get("kommunenummer")
+    if context.allowed is None or index is None:
+        return {}
+    numbers_of: dict[str, str | None] = {}
+    for _, cells in fitting:
+        raw = cells[index]
+        if raw not in numbers_of:
+            number, error, _ = _resolve_kommunenummer(raw, context)
+            numbers_of[raw] = number if error is None and number not in context.allowed else None
+    return {row: knr for row, (_, cells) in zip(numbers, fitting, strict=True) if (knr := numbers_of[cells[index]])}
 
 
 def _map_columns(names: list[str], header_row: int) -> tuple[dict[str, int], list[RowError], list[str]]:
@@ -707,8 +757,10 @@ def parse_list_file(data: bytes, context: Context) -> ParseResult:
     columns, errors, warnings = _map_columns(header, header_row)
     if errors:
         return ParseResult(rows=[], errors=errors, warnings=warnings, data_rows=len(rows))
-    valid, errors, row_warnings = _validate(columns, rows, len(header), context, delimiter)
-    return ParseResult(rows=valid, errors=errors, warnings=warnings + row_warnings, data_rows=len(rows))
+    valid, errors, row_warnings, outside = _validate(columns, rows, len(header), context, delimiter)
+    return ParseResult(
+        rows=valid, errors=errors, warnings=warnings + row_warnings, data_rows=len(rows), outside=outside
+    )
 
 
 def _kind(value: object) -> str:
@@ -767,7 +819,7 @@ def parse_list_records(records: list[dict], context: Context) -> ParseResult:
                 continue
             cells[columns[column]] = value if isinstance(value, str) else str(value)
         rows.append((row, cells))
-    valid, errors, row_warnings = _validate(columns, rows, len(ALL_COLUMNS), context, ";")
+    valid, errors, row_warnings, outside = _validate(columns, rows, len(ALL_COLUMNS), context, ";")
     if pre_errors:
         # A bad value was left empty above: drop the "mangler verdi" that caused, and the row itself.
         spoiled = {(error.row, error.column) for error in pre_errors}
@@ -778,4 +830,33 @@ def parse_list_records(records: list[dict], context: Context) -> ParseResult:
         spoiled_rows = {row for row, _ in spoiled}
         valid = [line for line in valid if line.row not in spoiled_rows]
     warnings = [f"Feltet «{key}» er ukjent og blir ikke lest." for key in unknown]
-    return ParseResult(rows=valid, errors=errors, warnings=warnings + row_warnings, data_rows=len(records))
+    return ParseResult(
+        rows=valid, errors=errors, warnings=warnings + row_warnings, data_rows=len(records), outside=outside
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A file scoped to some municipalities
+
+
+def rows_in(data: bytes, kommunenumre: frozenset[str], context: Context) -> bytes:
+    """The file with only the data rows whose kommunenummer, read as the import reads it (padded, renumbered), is
+    in `kommunenumre`: the original header and delimiter, UTF-8 with BOM (Excel opens it), LF. What a colleague
+    downloads of a file that also covers other municipalities (docs/import.md). Raises FileRejected like the import.
+    """
+    _, header, rows, delimiter = _read(data)
+    index = next((i for i, name in enumerate(header) if normalize_column(name) == "kommunenummer"), None)
+    numbers: dict[str, str | None] = {}
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(header)
+    for _, cells in rows:
+        if index is None or index >= len(cells):
+            continue
+        raw = cells[index]
+        if raw not in numbers:
+            number, error, _ = _resolve_kommunenummer(raw, context)
+            numbers[raw] = None if error else number
+        if numbers[raw] in kommunenumre:
+            writer.writerow(cells)
+    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")

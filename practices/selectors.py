@@ -1,9 +1,13 @@
 """Reads. Every queryset a view, export, API or task shows starts from `municipalities_for` (docs/architecture.md)."""
 
+import io
+
 from django.db.models import ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import NullIf
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from . import importing
 from .models import Doctor, ImportJob, ListCount, ListHolder, Membership, Municipality, PatientList, Practice, Role
 
 ALL_ROLES = (Role.ADMINISTRATOR, Role.CASEWORKER, Role.AUDITOR)
@@ -107,15 +111,70 @@ def list_holders(patient_list):
 
 
 def import_jobs_for(user, *, kind: str = "lister") -> QuerySet:
-    """Imports of one kind the user may see: their own, and those whose rows all lie in the user's
-    municipalities (list data here; supervision sessions on the ALIS pages)."""
+    """Imports of one kind the user may see (docs/import.md): their own, and list imports that touched one of the
+    user's municipalities, in any role — a file that also covers other municipalities is then shown and downloaded
+    scoped to hers (`import_scope`). A supervision import (ALIS pages) is shown to others only when all its rows
+    lie in their municipalities: its report and file are not scoped."""
     if user.is_superuser:
         return ImportJob.objects.filter(kind=kind)
     mine = municipalities_for(user)
+    if kind == ImportJob.Kind.LISTS:
+        return ImportJob.objects.filter(Q(user=user) | Q(municipalities__in=mine), kind=kind).distinct()
     foreign = ImportJob.objects.filter(municipalities__in=Municipality.objects.exclude(pk__in=mine))
     return ImportJob.objects.filter(
         Q(user=user) | (Q(municipalities__in=mine) & ~Q(pk__in=foreign.values("pk"))), kind=kind
     ).distinct()
+
+
+def import_scope(user, job) -> frozenset[str] | None:
+    """The kommunenumre whose rows `user` may see of an import: None for all of them (the uploader, a superuser, or
+    a job that lies wholly in the user's municipalities), else the user's — the job also covers others."""
+    if user.is_superuser or job.user_id == user.pk:
+        return None
+    mine = frozenset(municipalities_for(user).values_list("kommunenummer", flat=True))
+    covered = set(job.municipalities.values_list("kommunenummer", flat=True)) | set(job.skipped)
+    return None if covered <= mine else mine
+
+
+ERRORS_SHOWN = 500  # the rest of the stored 1 000 are counted on the page
+
+
+def import_report_for(user, job) -> dict:
+    """What the job page shows of an import's errors and changed rows: everything to those who see all of it
+    (`import_scope`); to a colleague, only the errors and rows of her municipalities, and only the number of the
+    rest. Warnings are grouped sentences without a municipality of their own, so she gets only their number."""
+    scope = import_scope(user, job)
+    if scope is None:
+        return {"errors": job.errors[:ERRORS_SHOWN], "more_errors": max(0, job.error_count - ERRORS_SHOWN),
+                "hidden_errors": 0, "hidden_warnings": 0, "sample": job.changed_sample, "scoped": False}
+    errors = [error for error in job.errors if error.get("kommunenummer") in scope]
+    return {"errors": errors[:ERRORS_SHOWN], "more_errors": max(0, len(errors) - ERRORS_SHOWN),
+            "hidden_errors": max(0, job.error_count - len(errors)), "hidden_warnings": job.warning_count,
+            "sample": [row for row in job.changed_sample if row.get("kommunenummer") in scope], "scoped": True}
+
+
+def import_file_for(user, job):
+    """The uploaded file as `user` may download it (docs/import.md): the original, or — for a colleague, when the
+    file also covers other municipalities — the header and her municipalities' rows only (UTF-8). A binary file."""
+    scope = import_scope(user, job)
+    if scope is None:
+        return job.file.open("rb")
+    with job.file.open("rb") as handle:
+        data = handle.read()
+    context = importing.Context(municipalities=frozenset(Municipality.objects.values_list("kommunenummer", flat=True)),
+                                renumbering=importing.load_renumbering())
+    try:
+        return io.BytesIO(importing.rows_in(data, scope, context))
+    except importing.FileRejected:  # a file the import refused as a whole: nothing in it is hers to see
+        raise Http404 from None
+
+
+def skipped_names(jobs) -> dict[str, str]:
+    """kommunenummer → name of the municipalities whose rows the jobs left out (`ImportJob.skipped`); one query."""
+    numbers = {knr for job in jobs for knr in job.skipped}
+    if not numbers:
+        return {}
+    return dict(Municipality.objects.filter(kommunenummer__in=numbers).values_list("kommunenummer", "name"))
 
 
 PAYMENT_LINKS_MAX = 24  # a national file links to the payments overview instead of hundreds of months

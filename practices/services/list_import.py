@@ -363,10 +363,12 @@ def _apply(plan: Plan, job: ImportJob, user) -> None:
 # --- the flow ---------------------------------------------------------------------------------------------
 
 
-def _parse(job: ImportJob, data: bytes, context: Context, records=None) -> ParseResult:
+def _parse(job: ImportJob, data: bytes, context: Context, records=None, *, only_mine: bool = False) -> ParseResult:
     if records is not None:
-        return importing.parse_list_records(records, context)
-    return importing.parse_list_file(data, context)
+        result = importing.parse_list_records(records, context)
+    else:
+        result = importing.parse_list_file(data, context)
+    return importing.only_mine(result) if only_mine else result
 
 
 def format_error(error: dict) -> str:
@@ -387,7 +389,9 @@ def store_warnings(job: ImportJob, warnings: list[str]) -> None:
 def _record_failure(job: ImportJob, *, errors=None, message="") -> ImportJob:
     job.status = ImportJob.Status.FAILED
     job.all_errors = [{"rad": e.row, "kolonne": e.column, "melding": e.message} for e in (errors or [])]
-    job.errors = job.all_errors[:STORED_ERRORS]
+    # the stored errors also name their row's municipality: a colleague sees only her own (docs/import.md)
+    job.errors = [{**stored, "kommunenummer": e.kommunenummer}
+                  for stored, e in zip(job.all_errors[:STORED_ERRORS], errors or [], strict=False)]
     job.error_count = len(job.all_errors)
     job.message = message
     job.finished_at = timezone.now()
@@ -411,12 +415,13 @@ def upload_too_large(data: bytes, size: int | None = None) -> str:
             f"{settings.IMPORT_MAX_BYTES // 1024 // 1024} MB. Del den opp og prøv igjen.")
 
 
-def _accept(*, user, data: bytes, filename: str, source: str, records,
-            size: int | None = None) -> tuple[ImportJob, ParseResult | None]:
+def _accept(*, user, data: bytes, filename: str, source: str, records, size: int | None = None,
+            only_mine: bool = False) -> tuple[ImportJob, ParseResult | None]:
     """Keep the upload as an ImportJob and parse it; (job, None) when it was rejected (job marked failed).
-    `size` is the uploaded file's size when `data` holds only its first bytes (the browser's upload)."""
+    `size` is the uploaded file's size when `data` holds only its first bytes (the browser's upload).
+    `only_mine` leaves out the rows of municipalities where the user may not import when they are the only errors."""
     job = ImportJob(user=user if user and user.is_authenticated else None, source=source,
-                    filename=filename[:255], dry_run=True)
+                    filename=filename[:255], dry_run=True, only_mine=only_mine)
     job.save()
     too_large = upload_too_large(data, size)
     if too_large:  # not stored: the log keeps the name, size and message
@@ -425,24 +430,40 @@ def _accept(*, user, data: bytes, filename: str, source: str, records,
     if records is None:
         job.file.save(f"{job.pk}.csv", ContentFile(data), save=True)
     try:
-        result = _parse(job, data, import_context(user), records)
+        result = _parse(job, data, import_context(user), records, only_mine=only_mine)
     except FileRejected as rejected:
         _record_failure(job, message=str(rejected))
         return job, None
     job.data_rows = result.data_rows
+    job.skipped = result.skipped
     store_warnings(job, result.warnings)
     if not result.ok:
-        _record_failure(job, errors=result.errors)
+        _record_failure(job, errors=_offer_only_mine(job, result, user))
         return job, None
     return job, result
 
 
+def _offer_only_mine(job: ImportJob, result: ParseResult, user) -> list[RowError]:
+    """The errors of a refused file. When its only errors are rows of municipalities where the user may not import,
+    and her own rows would import cleanly, the job offers to import only hers (`skipped`; docs/import.md)."""
+    skippable = importing.outside_scope(result)
+    if not skippable or job.only_mine or job.source != "web":  # SPEC.md §9: the CLI and the API stay all-or-nothing
+        return result.errors
+    plan = plan_import(result.rows, allowed=_allowed(user))
+    if plan.errors:  # her own rows are refused too: no offer
+        return sorted([*result.errors, *plan.errors], key=lambda error: error.row)
+    job.skipped = skippable
+    return result.errors
+
+
 @transaction.atomic
 def import_upload(*, user, data: bytes, filename: str, source: str = "web", records=None,
-                  size: int | None = None) -> ImportJob:
+                  size: int | None = None, only_mine: bool = False) -> ImportJob:
     """Keep the upload as an ImportJob and check it: a preview (nothing written) or a failed job with
-    every error. `records` (the API's JSON rows) replaces the file."""
-    job, result = _accept(user=user, data=data, filename=filename, source=source, records=records, size=size)
+    every error. `records` (the API's JSON rows) replaces the file. `only_mine` leaves out the rows of
+    municipalities where the user may not import, if they are the only errors, and counts them (docs/import.md)."""
+    job, result = _accept(user=user, data=data, filename=filename, source=source, records=records, size=size,
+                          only_mine=only_mine)
     if result is None:
         return job
     plan = plan_import(result.rows, allowed=_allowed(user))
@@ -458,12 +479,24 @@ def import_upload(*, user, data: bytes, filename: str, source: str = "web", reco
     return job
 
 
-def import_confirm(*, job: ImportJob, user) -> ImportJob:
-    """Run a previewed import: large files in a Celery task, small ones now (docs/import.md)."""
-    if job.status != ImportJob.Status.PREVIEW:
+def import_confirm(*, job: ImportJob, user, only_mine: bool = False) -> ImportJob:
+    """Run a previewed import: large files in a Celery task, small ones now (docs/import.md).
+
+    `only_mine` runs instead a refused file that offers it (`ImportJob.offers_only_mine`): the file is checked
+    again and only the rows of the municipalities where the uploader may import are written (docs/import.md,
+    «Bare mine kommuner»); the others are counted in `skipped`. Once: the job leaves the refused state."""
+    if only_mine and job.offers_only_mine:
+        # compare-and-set: a second click (or request) finds the job no longer refused and changes nothing
+        taken = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.FAILED, only_mine=False).update(
+            status=ImportJob.Status.QUEUED, only_mine=True, errors=[], error_count=0, message="", finished_at=None)
+        job.refresh_from_db()
+        if not taken:
+            return job
+    elif job.status != ImportJob.Status.PREVIEW:
         return job
-    job.status, job.message = ImportJob.Status.QUEUED, ""
-    job.save(update_fields=["status", "message"])
+    else:
+        job.status, job.message = ImportJob.Status.QUEUED, ""
+        job.save(update_fields=["status", "message"])
     if job.data_rows > ASYNC_THRESHOLD and not tasks_run_eagerly():
         transaction.on_commit(lambda: _queue_import(run_import, job))
         return job
@@ -516,7 +549,7 @@ def _run(job: ImportJob, records, result: ParseResult | None = None) -> ImportJo
     if result is None:
         data = b"" if records is not None else _read(job)
         try:
-            result = _parse(job, data, import_context(job.user), records)
+            result = _parse(job, data, import_context(job.user), records, only_mine=job.only_mine)
         except FileRejected as rejected:
             return _record_failure(job, message=str(rejected))
         if not result.ok:
@@ -536,6 +569,7 @@ def _run(job: ImportJob, records, result: ParseResult | None = None) -> ImportJo
         store_warnings(job, [*result.warnings, *plan.warnings])
         job.months = sorted({format_month(m) for _, m in plan.months})
         job.data_rows = result.data_rows
+        job.skipped = result.skipped
         job.status = ImportJob.Status.DONE
         job.dry_run = False
         job.progress = 100
@@ -560,11 +594,14 @@ def _read(job: ImportJob) -> bytes:
 
 
 def import_file(*, user, data: bytes, filename: str, dry_run: bool, source: str = "cli",
-                records=None) -> ImportJob:
-    """Check and (unless dry_run) run an import in one call (CLI, API): parsed once, planned once."""
+                records=None, only_mine: bool = False) -> ImportJob:
+    """Check and (unless dry_run) run an import in one call (CLI, API): parsed once, planned once. `only_mine` as
+    in `import_upload` (the CLI and the API do not offer it: SPEC.md §9 keeps them all-or-nothing)."""
     if dry_run:
-        return import_upload(user=user, data=data, filename=filename, source=source, records=records)
-    job, result = _accept(user=user, data=data, filename=filename, source=source, records=records)
+        return import_upload(user=user, data=data, filename=filename, source=source, records=records,
+                             only_mine=only_mine)
+    job, result = _accept(user=user, data=data, filename=filename, source=source, records=records,
+                          only_mine=only_mine)
     if result is None:
         return job
     return import_run(job_id=job.pk, records=records, result=result)

@@ -5,6 +5,7 @@ import pytest
 from practices.models import ListCount
 from tests import factories
 from tests.e2e.conftest import assert_accessible, login
+from tests.helpers import DATA
 from tests.helpers import LIST_HEADER as HEADER
 
 pytestmark = [pytest.mark.browser, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
@@ -59,5 +60,32 @@ def test_administrator_fixes_a_file_imports_it_and_finds_the_counts(page, oslo, 
     page.get_by_role("link", name="0301/505").click()
     counts = page.get_by_test_id("counts-table").inner_text()
     assert_accessible(page)
-    assert "2021-11\t916\t1\xa0500" in counts
+    assert "november 2021\t916\t1\xa0500" in counts
     page.screenshot(path="test-artifacts/import-list-page.png", full_page=True)
+
+
+def test_administrator_imports_only_the_rows_of_her_municipality(page, oslo, tmp_path):
+    """A file for Oslo and Bergen, uploaded by Oslo's administrator: refused as a whole, with the offer to import
+    only Oslo's rows and the Bergen rows counted (docs/import.md, «Bare mine kommuner»)."""
+    factories.member(oslo, "administrator", username="kari")
+    lines = (DATA / "lister_eksempel.csv").read_text(encoding="utf-8").splitlines()
+    two = tmp_path / "to-kommuner.csv"
+    two.write_text("\n".join([lines[0], *(line for line in lines[1:] if line.startswith(("0301;", "4601;")))]) + "\n",
+                   encoding="utf-8")
+    login(page, "kari")
+    page.goto(page.base_url + "/import/")
+    page.set_input_files("input[type=file]", str(two))
+    page.get_by_role("button", name="Last opp og kontroller").click()
+    offer = page.get_by_test_id("only-mine")
+    assert "24 rader gjelder kommuner der du ikke kan importere" in offer.inner_text()
+    assert offer.get_by_test_id("skipped-rows").locator("tbody tr").all_inner_texts() == ["4601 Bergen\t24"]
+    assert_accessible(page)
+    page.screenshot(path="test-artifacts/import-only-mine-offer.png", full_page=True)
+    page.get_by_role("button", name="Importer bare radene for mine kommuner").click()
+    page.get_by_test_id("import-done").wait_for()
+    assert "Importen er fullført: 24 rader." in page.get_by_test_id("import-done").inner_text()
+    assert "4601 Bergen\t24" in page.get_by_test_id("import-skipped").inner_text()
+    assert_accessible(page)
+    page.screenshot(path="test-artifacts/import-only-mine-done.png", full_page=True)
+    assert ListCount.objects.count() == 24
+    assert set(ListCount.objects.values_list("patient_list__municipality__kommunenummer", flat=True)) == {"0301"}

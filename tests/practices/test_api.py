@@ -247,7 +247,9 @@ def test_list_counts_all_or_nothing_with_rad_and_kolonne(api, administrator):
     assert all(isinstance(e["melding"], str) and e["melding"] for e in errors)
     assert not ListCount.objects.exists() and not PatientList.objects.exists() and not Doctor.objects.exists()
     job = ImportJob.objects.get()
-    assert job.status == "failed" and job.errors == errors
+    assert job.status == "failed"
+    assert [{key: e[key] for key in ("rad", "kolonne", "melding")} for e in job.errors] == errors
+    assert {e["kommunenummer"] for e in job.errors} == {"0301"}  # stored for scoping what colleagues see
 
 
 def test_list_counts_missing_and_wrongly_typed_values(api, administrator):

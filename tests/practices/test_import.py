@@ -5,13 +5,17 @@ import subprocess
 import sys
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
 from practices.models import Doctor, ImportJob, ListCount, ListHolder, PatientList, Practice
-from practices.services.list_import import import_file
+from practices.selectors import import_jobs_for
+from practices.services import list_import
+from practices.services.list_import import import_confirm, import_file, import_upload
+from tests import factories
 from tests.conftest import ROOT, subprocess_env
 from tests.helpers import DATA
 from tests.helpers import LIST_HEADER as HEADER
@@ -108,7 +112,8 @@ def test_bad_file_changes_nothing_already_stored():
     data += b"0301;961793386;\xc3\x85sen legesenter 1;1702636;Ragnhild Aasen;100;2000;-5;2020-09\n"
     job = run(data)
     assert job.status == "failed"
-    assert job.errors == [{"rad": 98, "kolonne": "antall_pasienter", "melding": job.errors[0]["melding"]}]
+    assert job.errors == [{"rad": 98, "kolonne": "antall_pasienter", "melding": job.errors[0]["melding"],
+                           "kommunenummer": "0301"}]
     assert domain_rows() == before
     assert ListCount.objects.get(patient_list__listenummer="100", month=date(2020, 3, 1)).antall_pasienter == 589
 
@@ -286,3 +291,207 @@ def test_import_scope_roles_and_other_municipalities(client, administrator, case
     response = upload(client, csv(ROW.format(n=500, m="2020-05")))
     assert response.status_code == 403
     assert "Bare kommuneadministratorer kan importere listetall." in response.content.decode()
+
+
+# --- a file for several municipalities (docs/import.md, «Bare mine kommuner» and «Hvem ser en import») ----------
+
+
+def sample_rows(*kommunenumre) -> bytes:
+    """The sample file's header and its rows of `kommunenumre` (24 per municipality)."""
+    lines = (DATA / "lister_eksempel.csv").read_bytes().splitlines()
+    return b"\n".join([lines[0], *(line for line in lines[1:] if line.split(b";")[0].decode() in kommunenumre)]) + b"\n"
+
+
+def web_upload(user, data, **kwargs):
+    return import_upload(user=user, data=data, filename="lister.csv", source="web", **kwargs)
+
+
+def written_kommunenumre():
+    return (set(PatientList.objects.values_list("municipality__kommunenummer", flat=True))
+            | set(Practice.objects.values_list("municipality__kommunenummer", flat=True)))
+
+
+def test_a_refused_file_offers_only_mine_and_importing_it_writes_only_her_rows(
+        administrator, monkeypatch, django_capture_on_commit_callbacks):
+    recomputed = []
+    monkeypatch.setattr(list_import, "list_counts_changed",
+                        SimpleNamespace(send=lambda sender, months: recomputed.extend(months)))
+    may_closed = [lambda keys: {key for key in keys if key[1] == date(2020, 5, 1)}]  # every municipality's May
+    monkeypatch.setattr(list_import, "CLOSED_MONTH_CHECKS", may_closed)
+    job = web_upload(administrator, sample_rows("0301", "4601", "5001"))
+    assert (job.status, job.error_count, job.offers_only_mine) == ("failed", 48, True)
+    assert job.skipped == {"4601": 24, "5001": 24} and job.skipped_rows == 48
+    assert {e["kommunenummer"] for e in job.errors} == {"4601", "5001"}
+    assert domain_rows() == (0, 0, 0, 0, 0)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job = import_confirm(job=job, user=administrator, only_mine=True)
+    assert (job.status, job.only_mine, job.created, job.changed, job.unchanged) == ("done", True, 24, 0, 0)
+    assert (job.data_rows, job.error_count, job.errors) == (24, 0, [])
+    assert job.skipped == {"4601": 24, "5001": 24}
+    assert list(job.municipalities.values_list("kommunenummer", flat=True)) == ["0301"]
+    assert written_kommunenumre() == {"0301"} and ListCount.objects.count() == 24
+    assert not Doctor.objects.filter(holdings__patient_list__municipality__kommunenummer__in=["4601", "5001"]).exists()
+    assert {knr for knr, _ in recomputed} == {"0301"} and len(recomputed) == 6  # only her months are recomputed
+    closed = [w for w in job.warnings if "lukket" in w]
+    assert len(closed) == 1 and "0301 2020-05" in closed[0]  # korreksjon as today, for her rows only
+
+    # once: a second click finds the job done and writes nothing more
+    again = import_confirm(job=ImportJob.objects.get(pk=job.pk), user=administrator, only_mine=True)
+    assert (again.status, again.created) == ("done", 24) and ImportJob.objects.count() == 1
+
+
+def test_only_mine_is_no_offer_when_the_file_has_any_other_error(administrator, outsider):
+    bad_oslo = sample_rows("0301", "4601").replace(b";589;2020-03", b";mange;2020-03")
+    bad_bergen = sample_rows("0301", "4601").replace(b";1063;2020-07", b";-1;2020-07")  # a Bergen row's count
+    assert [line[:5] for line in bad_bergen.splitlines() if b";-1;" in line] == [b"4601;"]
+    practice = factories.PracticeFactory(municipality=outsider.memberships.get().municipality,
+                                         organisasjonsnummer="961793386")  # Oslo's rows name a Bergen practice
+    for data in (bad_oslo, bad_bergen, sample_rows("0301", "4601")):
+        job = web_upload(administrator, data)
+        assert job.status == "failed" and not job.offers_only_mine and job.skipped == {}
+        assert import_confirm(job=job, user=administrator, only_mine=True).status == "failed"
+    assert "hører til en annen kommune" in " ".join(e["melding"] for e in job.errors)
+    practice.delete()
+    job = web_upload(administrator, sample_rows("4601"))  # nothing of hers: nothing to offer
+    assert job.status == "failed" and not job.offers_only_mine
+    assert domain_rows() == (0, 0, 0, 0, 0)
+
+
+def test_the_service_keeps_the_scope_whoever_calls_it(administrator, caseworker):
+    data = sample_rows("0301", "4601")
+    job = import_file(user=administrator, data=data, filename="x.csv", dry_run=True, only_mine=True)
+    assert (job.status, job.created, job.skipped, job.data_rows) == ("preview", 24, {"4601": 24}, 24)
+    assert domain_rows() == (0, 0, 0, 0, 0)
+    job = import_file(user=administrator, data=data, filename="x.csv", dry_run=False, only_mine=True)
+    assert (job.status, job.created, job.skipped) == ("done", 24, {"4601": 24})
+    assert written_kommunenumre() == {"0301"}
+    # a caseworker may import nowhere: every row is outside her rights, nothing is hers to import
+    job = import_file(user=caseworker, data=data, filename="x.csv", dry_run=False, only_mine=True)
+    assert job.status == "failed" and job.error_count == 48
+    # the default, the CLI and the API stay all-or-nothing: no offer on a CLI job
+    job = import_file(user=administrator, data=data, filename="x.csv", dry_run=False)
+    assert job.status == "failed" and not job.offers_only_mine
+    assert import_confirm(job=job, user=administrator, only_mine=True).status == "failed"
+    assert ListCount.objects.count() == 24
+
+
+def test_only_mine_checks_the_file_again_at_the_run(administrator, oslo):
+    job = web_upload(administrator, sample_rows("0301", "4601"))
+    administrator.memberships.filter(municipality=oslo).delete()  # her rights went away before she clicked
+    job = import_confirm(job=job, user=administrator, only_mine=True)
+    assert job.status == "failed" and job.error_count == 48 and not job.offers_only_mine
+    assert domain_rows() == (0, 0, 0, 0, 0)
+
+
+def test_query_count_of_an_only_mine_import_is_constant(administrator, django_assert_max_num_queries):
+    small, big = sample_rows("0301", "4601"), sample_rows("0301", "1804", "4601", "5001")
+    for data in (small, big):
+        job = web_upload(administrator, data)
+        with django_assert_max_num_queries(45):
+            assert import_confirm(job=job, user=administrator, only_mine=True).status == "done"
+
+
+# browser views
+
+
+@pytest.fixture
+def colleagues(oslo, bergen, trondheim, administrator, caseworker, auditor, outsider):
+    """A job of the system (the CLI) for Oslo and Bergen, with 3-digit kommunenumre in Windows-1252."""
+    data = sample_rows("0301", "4601").replace(b"\n0301;", b"\n301;").replace(
+        "Åsen".encode(), "Åsen".encode("cp1252"))
+    job = import_file(user=None, data=data, filename="nasjonal.csv", dry_run=False)
+    assert job.status == "done" and job.warnings and job.changed_sample == []
+    return {"job": job, "data": data, "trondheim": factories.member(trondheim, "auditor", username="revisor.trd")}
+
+
+def test_colleagues_in_every_role_see_an_import_that_touched_their_municipality(client, colleagues, caseworker,
+                                                                                 auditor, outsider):
+    job = colleagues["job"]
+    for user in (caseworker, auditor, outsider):
+        client.force_login(user)
+        assert job in import_jobs_for(user)
+        assert "nasjonal.csv" in client.get(reverse("practices:import_index")).content.decode()
+        page = client.get(reverse("practices:import_detail", args=[job.pk])).content.decode()
+        assert "Lastet opp av system" in page and "Last ned filens rader for dine kommuner" in page
+        assert 'data-testid="hidden-warnings"' in page and "utvidet til 0301" not in page
+    client.force_login(colleagues["trondheim"])
+    assert job not in import_jobs_for(colleagues["trondheim"])
+    for name in ("practices:import_detail", "practices:import_download"):
+        assert client.get(reverse(name, args=[job.pk])).status_code == 404
+
+
+def test_a_colleague_downloads_only_her_rows(client, colleagues, auditor, outsider, django_user_model):
+    job = colleagues["job"]
+    client.force_login(auditor)
+    body = b"".join(client.get(reverse("practices:import_download", args=[job.pk])).streaming_content)
+    text = body.decode("utf-8-sig")
+    lines = text.splitlines()
+    assert lines[0] == HEADER and len(lines) == 25
+    assert all(line.startswith("301;Å") or line.startswith("301;") for line in lines[1:])
+    assert "Åsen legesenter" in text and "4601" not in text
+    client.force_login(outsider)
+    body = b"".join(client.get(reverse("practices:import_download", args=[job.pk])).streaming_content)
+    assert [line[:5] for line in body.decode("utf-8-sig").splitlines()[1:]] == ["4601;"] * 24
+    root = django_user_model.objects.create_superuser("root", "root@example.org", "x")
+    client.force_login(root)
+    assert b"".join(client.get(reverse("practices:import_download", args=[job.pk])).streaming_content) == \
+        colleagues["data"]
+
+
+def test_a_colleague_sees_only_the_errors_and_rows_of_her_municipalities(client, oslo, bergen, administrator,
+                                                                         caseworker, outsider):
+    job = ImportJob.objects.create(user=None, status="failed", filename="x.csv", error_count=3, errors=[
+        {"rad": 2, "kolonne": "organisasjonsnummer", "melding": "Oslo-feilen", "kommunenummer": "0301"},
+        {"rad": 3, "kolonne": "organisasjonsnummer", "melding": "Bergen-feilen", "kommunenummer": "4601"},
+        {"rad": 4, "kolonne": None, "melding": "Uten kommune", "kommunenummer": None}])
+    job.municipalities.set([oslo, bergen])
+    client.force_login(caseworker)
+    page = client.get(reverse("practices:import_detail", args=[job.pk])).content.decode()
+    assert "Oslo-feilen" in page and "Bergen-feilen" not in page and "Uten kommune" not in page
+    assert "2 feil gjelder rader for andre kommuner" in page
+    done = ImportJob.objects.create(user=administrator, status="done", filename="y.csv", changed=2, changed_sample=[
+        {"rad": 2, "kommunenummer": "0301", "listenummer": "100", "maaned": "2020-05", "lege": "Oslo-legen",
+         "antall_pasienter": 600, "for": 500, "listetak": 2000},
+        {"rad": 3, "kommunenummer": "4601", "listenummer": "7", "maaned": "2020-05", "lege": "Bergen-legen",
+         "antall_pasienter": 600, "for": 500, "listetak": 2000}])
+    done.municipalities.set([oslo, bergen])
+    page = client.get(reverse("practices:import_detail", args=[done.pk])).content.decode()
+    assert "Oslo-legen" in page and "Bergen-legen" not in page
+    client.force_login(administrator)  # the uploader sees all of it
+    page = client.get(reverse("practices:import_detail", args=[done.pk])).content.decode()
+    assert "Oslo-legen" in page and "Bergen-legen" in page
+
+
+def test_only_mine_in_the_browser_and_the_log(client, administrator, caseworker, oslo):
+    client.force_login(administrator)
+    response = upload(client, sample_rows("0301", "4601"))
+    page = client.get(response["Location"]).content.decode()
+    assert "Importer bare radene for mine kommuner" in page and "4601 Bergen" in page
+    job = ImportJob.objects.get()
+    client.force_login(caseworker)  # only the uploader may choose it, and a colleague does not see the refusal
+    assert client.post(reverse("practices:import_confirm", args=[job.pk]), {"only_mine": "1"}).status_code == 404
+    client.force_login(administrator)
+    response = client.post(reverse("practices:import_confirm", args=[job.pk]), {"only_mine": "1"}, follow=True)
+    page = response.content.decode()
+    assert "Importen er fullført: 24 rader." in page and 'data-testid="import-skipped"' in page
+    assert ListCount.objects.count() == 24 and written_kommunenumre() == {"0301"}
+    log = client.get(reverse("practices:import_index")).content.decode()
+    assert "4601 Bergen: 24" in log
+    client.force_login(caseworker)  # now it wrote Oslo's rows: her colleague sees it, with the skipped counts
+    log = client.get(reverse("practices:import_index")).content.decode()
+    assert "4601 Bergen: 24" in log
+    client.force_login(factories.member(oslo, "administrator", username="admin2.oslo"))
+    assert client.post(reverse("practices:import_confirm", args=[job.pk]), {"only_mine": "1"}).status_code == 403
+
+
+def test_query_count_of_the_import_log_is_constant(client, administrator, django_assert_max_num_queries):
+    client.force_login(administrator)
+    web_upload(administrator, sample_rows("0301", "4601"))
+    with django_assert_max_num_queries(20) as one:
+        client.get(reverse("practices:import_index"))
+    for knr in ("1804", "5001", "4601"):
+        import_confirm(job=web_upload(administrator, sample_rows("0301", knr)), user=administrator, only_mine=True)
+    with django_assert_max_num_queries(20) as many:
+        client.get(reverse("practices:import_index"))
+    assert len(many.captured_queries) == len(one.captured_queries)  # one query names every skipped municipality
