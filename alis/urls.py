@@ -9,6 +9,7 @@ urlpatterns = [
     path("alis/ny/", views.agreement_edit, name="agreement_create"),
     path("alis/<int:pk>/", views.agreement_detail, name="agreement_detail"),
     path("alis/<int:pk>/endre/", views.agreement_edit, name="agreement_edit"),
+    path("alis/<int:pk>/vedtak/<int:event_pk>/pdf/", views.agreement_letter_pdf, name="agreement_letter_pdf"),
     path("alis/<int:pk>/handling/<str:action>/", views.agreement_action, name="agreement_action"),
     path("alis/<int:pk>/veileder/", views.supervisor_change, name="supervisor_change"),
     path("alis/<int:pk>/veiledning/", views.session_add, name="session_add"),

@@ -28,5 +28,7 @@ for prefix, kind in (("grunntilskudd", "grunntilskudd"), ("introduksjonsavtaler"
         path(f"{prefix}/<int:pk>/", case_views.case_detail, {"kind": kind}, name=f"{kind}_detail"),
         path(f"{prefix}/<int:pk>/endre/", case_views.case_edit, {"kind": kind}, name=f"{kind}_edit"),
         path(f"{prefix}/<int:pk>/vedtak/", case_views.case_letter, {"kind": kind}, name=f"{kind}_letter"),
+        path(f"{prefix}/<int:pk>/vedtak/<int:event_pk>/pdf/", case_views.case_letter_pdf, {"kind": kind},
+             name=f"{kind}_letter_pdf"),
         path(f"{prefix}/<int:pk>/<str:action>/", case_views.case_action, {"kind": kind}, name=f"{kind}_action"),
     ]

@@ -55,7 +55,7 @@ def make_world(oslo, administrator) -> dict:
     run = PaymentRun.objects.create(municipality=oslo, month=date(2020, 6, 1))
     objects = {"list": holder.patient_list, "practice": practice, "doctor": holder.doctor, "job": job,
                "grunntilskudd": grunntilskudd, "intro": intro, "agreement": agreement, "session": session,
-               "alis_job": alis_job, "run": run}
+               "alis_job": alis_job, "run": run, "approval": agreement.events.get(action="approve")}
     scenario = Scenario.objects.create(name=SECRET, period_from=date(2020, 6, 1), period_to=date(2020, 6, 1),
                                        created_by=administrator)
     scenario.municipalities.set([oslo])
@@ -92,6 +92,10 @@ def kwargs_for(name, o) -> dict | None:
         "grants:introduksjon_detail": {"pk": o["intro"].pk}, "grants:introduksjon_edit": {"pk": o["intro"].pk},
         "grants:introduksjon_letter": {"pk": o["intro"].pk},
         "grants:introduksjon_action": {"pk": o["intro"].pk, "action": "submit"},
+        # the world's grant cases are drafts without decisions (a 404 for all); the agreement's approval has one
+        "grants:grunntilskudd_letter_pdf": {"pk": o["grunntilskudd"].pk, "event_pk": o["approval"].pk},
+        "grants:introduksjon_letter_pdf": {"pk": o["intro"].pk, "event_pk": o["approval"].pk},
+        "alis:agreement_letter_pdf": {"pk": o["agreement"].pk, "event_pk": o["approval"].pk},
         "alis:agreement_detail": {"pk": o["agreement"].pk}, "alis:agreement_edit": {"pk": o["agreement"].pk},
         "alis:agreement_action": {"pk": o["agreement"].pk, "action": "terminate"},
         "alis:supervisor_change": {"pk": o["agreement"].pk}, "alis:session_add": {"pk": o["agreement"].pk},

@@ -39,7 +39,15 @@ def test_apply_approve_and_see_the_grunntilskudd_line(page, oslo, monkeypatch):
     page.get_by_role("link", name=f"Grunntilskudd #{case.pk}").click()  # from the worklist
     page.get_by_test_id("action-approve").get_by_role("button", name="Innvilg").click()
     assert "Innvilget" in page.locator("h1").inner_text()
+    # the decision's PDF letter is listed on the case page and downloads under its archive name
+    name = f"vedtak-20-4711-grunntilskudd-{case.pk}-innvilget.pdf"
+    letters = page.get_by_test_id("letters")
+    assert "Vedtak om innvilgelse" in letters.inner_text() and name in letters.inner_text()
     page.screenshot(path="test-artifacts/grunntilskudd-approved.png", full_page=True)
+    with page.expect_download() as download:
+        letters.get_by_role("link", name=name).click()
+    assert download.value.suggested_filename == name
+    assert open(download.value.path(), "rb").read(5) == b"%PDF-"
     assert_accessible(page)
 
     page.goto(page.base_url + "/utbetalinger/0301/2020-06/")
