@@ -12,10 +12,11 @@ from django.utils.translation import gettext_lazy as _
 
 from alis import rules
 from alis.models import AlisAgreement, SessionKind, SupervisionSession
+from core.forms import DateInput
 from practices.forms import ImportForm, import_file_field
 from practices.models import Doctor, Practice
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = DateInput()
 
 
 class DoctorChoiceField(forms.ModelChoiceField):

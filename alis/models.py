@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from alis import rules
 from core.cases import Case, CaseEventBase
+from core.letters import DecisionLetterBase
 from core.months import effective_end
 from practices.models import Doctor, Municipality, Practice
 
@@ -111,6 +112,16 @@ class AlisEvent(CaseEventBase):
     class Meta(CaseEventBase.Meta):
         verbose_name = _("hendelse")
         verbose_name_plural = _("hendelser")
+
+
+class AlisDecisionLetter(DecisionLetterBase):
+    """The PDF of one decision on an agreement (approval, rejection, termination), docs/alis.md."""
+
+    event = models.OneToOneField(AlisEvent, on_delete=models.PROTECT, related_name="letter")
+
+    class Meta(DecisionLetterBase.Meta):
+        verbose_name = _("vedtaksbrev")
+        verbose_name_plural = _("vedtaksbrev")
 
 
 class SupervisorChange(models.Model):

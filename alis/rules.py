@@ -9,8 +9,10 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.i18n import text
 from core.money import divide_and_round_kr, exact_product, format_number_nb
 from core.workflow import ADMINISTRATOR, CASEWORKER, SYSTEM, Check, Transition, Workflow
 
@@ -83,27 +85,32 @@ class DoctorFacts:
 def doctor_checks(*, doctor: DoctorFacts, supervisor: DoctorFacts, start: date) -> list[Check]:
     """The people of an agreement (docs/alis.md): the ALIS is not a specialist in general practice on the start
     date; the supervisor is one, and is someone else."""
-    if doctor.specialist_on(start):
-        since = f" fra {d(doctor.specialist_since)}" if doctor.specialist_since else ""
-        alis = Check("alis_ikke_spesialist", False,
-                     f"{doctor.name} er spesialist i allmennmedisin{since}. En ALIS-avtale er for leger som er "
-                     "under spesialisering.")
+    if doctor.specialist_on(start) and doctor.specialist_since:
+        alis = Check("alis_ikke_spesialist", False, text(
+            _("%(name)s er spesialist i allmennmedisin fra %(since)s. En ALIS-avtale er for leger som er under "
+              "spesialisering."), name=doctor.name, since=d(doctor.specialist_since)))
+    elif doctor.specialist_on(start):
+        alis = Check("alis_ikke_spesialist", False, text(
+            _("%(name)s er spesialist i allmennmedisin. En ALIS-avtale er for leger som er under spesialisering."),
+            name=doctor.name))
     else:
-        alis = Check("alis_ikke_spesialist", True, f"{doctor.name} er ikke spesialist i allmennmedisin.")
+        alis = Check("alis_ikke_spesialist", True, text(_("%(name)s er ikke spesialist i allmennmedisin."),
+                                                        name=doctor.name))
     if supervisor.id is not None and supervisor.id == doctor.id:
         return [alis, Check("veileder_annen_lege", False,
-                            "Veilederen kan ikke være ALIS-legen selv. Velg en annen lege som veileder.")]
+                            _("Veilederen kan ikke være ALIS-legen selv. Velg en annen lege som veileder."))]
     if supervisor.specialist_on(start):
-        own = Check("veileder_spesialist", True, f"Veilederen {supervisor.name} er spesialist i allmennmedisin.")
+        own = Check("veileder_spesialist", True, text(_("Veilederen %(name)s er spesialist i allmennmedisin."),
+                                                      name=supervisor.name))
     elif supervisor.specialist and supervisor.specialist_since:
-        own = Check("veileder_spesialist", False,
-                    f"Veilederen {supervisor.name} er spesialist i allmennmedisin først fra "
-                    f"{d(supervisor.specialist_since)}, etter avtalens start {d(start)}.")
+        own = Check("veileder_spesialist", False, text(
+            _("Veilederen %(name)s er spesialist i allmennmedisin først fra %(since)s, etter avtalens start "
+              "%(start)s."), name=supervisor.name, since=d(supervisor.specialist_since), start=d(start)))
     else:
-        own = Check("veileder_spesialist", False,
-                    f"Veilederen {supervisor.name} er ikke registrert som spesialist i allmennmedisin. Velg en "
-                    "spesialist, eller oppdater legen hvis spesialistgodkjenningen mangler.")
-    return [alis, own, Check("veileder_annen_lege", True, "Veilederen er en annen lege enn ALIS-legen.")]
+        own = Check("veileder_spesialist", False, text(
+            _("Veilederen %(name)s er ikke registrert som spesialist i allmennmedisin. Velg en spesialist, eller "
+              "oppdater legen hvis spesialistgodkjenningen mangler."), name=supervisor.name))
+    return [alis, own, Check("veileder_annen_lege", True, _("Veilederen er en annen lege enn ALIS-legen."))]
 
 
 def agreement_errors(*, start: date, end: date, position_percent: int, employment_form: str,
@@ -113,28 +120,32 @@ def agreement_errors(*, start: date, end: date, position_percent: int, employmen
     """{field: Norwegian message} for an agreement as registered (docs/alis.md); {} when it is valid."""
     errors: dict[str, str] = {}
     if end <= start:
-        errors["end_date"] = f"Planlagt slutt ({d(end)}) må være etter start ({d(start)})."
+        errors["end_date"] = gettext("Planlagt slutt (%(end)s) må være etter start (%(start)s).") % {
+            "end": d(end), "start": d(start)}
     if not 1 <= position_percent <= 100:
-        errors["position_percent"] = f"Stillingsprosent må være fra 1 til 100, ikke {position_percent}."
+        errors["position_percent"] = gettext("Stillingsprosent må være fra 1 til 100, ikke %(percent)s.") % {
+            "percent": position_percent}
     if annual_payment < 0:
-        errors["annual_payment"] = "Årlig utbetaling kan ikke være negativ."
+        errors["annual_payment"] = gettext("Årlig utbetaling kan ikke være negativ.")
     elif employment_form == ANSATT and annual_payment != 0:
-        errors["annual_payment"] = ("En ansatt ALIS får lønn fra kommunen utenfor dette systemet. Årlig "
-                                    "utbetaling skal være 0 kr; velg næringsdrivende hvis kommunen betaler ALIS.")
+        errors["annual_payment"] = gettext("En ansatt ALIS får lønn fra kommunen utenfor dette systemet. Årlig "
+                                           "utbetaling skal være 0 kr; velg næringsdrivende hvis kommunen betaler "
+                                           "ALIS.")
     if state_grant_per_year < 0:
-        errors["state_grant_per_year"] = "Statstilskuddet kan ikke være negativt."
+        errors["state_grant_per_year"] = gettext("Statstilskuddet kan ikke være negativt.")
     if state_grant_from and state_grant_to and state_grant_to < state_grant_from:
-        errors["state_grant_period_to"] = "Tilskuddsperioden kan ikke slutte før den begynner."
+        errors["state_grant_period_to"] = gettext("Tilskuddsperioden kan ikke slutte før den begynner.")
     elif state_grant_per_year > 0 and not (state_grant_from and state_grant_to):
         # the per-year overview places the grant by its period; without one it would count nowhere
         field = "state_grant_period_to" if state_grant_from else "state_grant_period_from"
-        errors[field] = "Fyll inn tilskuddsperioden (fra og til) fra tilskuddsbrevet når statstilskudd er oppgitt."
+        errors[field] = gettext("Fyll inn tilskuddsperioden (fra og til) fra tilskuddsbrevet når statstilskudd er "
+                                "oppgitt.")
     if doctor is not None and supervisor is not None:
         fields = {"alis_ikke_spesialist": "doctor", "veileder_spesialist": "supervisor",
                   "veileder_annen_lege": "supervisor"}
         for check in doctor_checks(doctor=doctor, supervisor=supervisor, start=start):
             if not check.ok:
-                errors.setdefault(fields[check.code], check.message)
+                errors.setdefault(fields[check.code], str(check.message))
     return errors
 
 
@@ -143,17 +154,17 @@ def termination_errors(*, on: date | None, reason: str, start: date, end_date: d
     """A termination needs a reason and a date within the agreement, and no supervision logged after it."""
     errors: dict[str, str] = {}
     if not (reason or "").strip():
-        errors["reason"] = "Skriv en begrunnelse for at avtalen avsluttes."
+        errors["reason"] = gettext("Skriv en begrunnelse for at avtalen avsluttes.")
     if on is None:
-        errors["date"] = "Oppgi datoen avtalen avsluttes fra (siste dag avtalen gjelder)."
+        errors["date"] = gettext("Oppgi datoen avtalen avsluttes fra (siste dag avtalen gjelder).")
     elif on < start:
-        errors["date"] = f"Avtalen kan ikke avsluttes før den startet ({d(start)})."
+        errors["date"] = gettext("Avtalen kan ikke avsluttes før den startet (%(start)s).") % {"start": d(start)}
     elif on > end_date:
-        errors["date"] = (f"Avslutningsdatoen {d(on)} er etter planlagt slutt {d(end_date)}. Avtalen blir "
-                          "fullført av seg selv etter planlagt slutt.")
+        errors["date"] = gettext("Avslutningsdatoen %(date)s er etter planlagt slutt %(end)s. Avtalen blir fullført "
+                                 "av seg selv etter planlagt slutt.") % {"date": d(on), "end": d(end_date)}
     elif last_session is not None and last_session > on:
-        errors["date"] = (f"Det er registrert veiledning {d(last_session)}, etter {d(on)}. Slett eller flytt den "
-                          "først, eller velg en senere dato.")
+        errors["date"] = gettext("Det er registrert veiledning %(session)s, etter %(date)s. Slett eller flytt den "
+                                 "først, eller velg en senere dato.") % {"session": d(last_session), "date": d(on)}
     return errors
 
 
@@ -194,24 +205,27 @@ def supervisor_change_errors(*, from_date: date, supervisor: DoctorFacts, doctor
     last recorded change, to another specialist, and not behind individual sessions already logged."""
     errors: dict[str, str] = {}
     if status not in (INNSENDT, GODKJENT):
-        errors[NON_FIELD] = ("Bytte av veileder registreres på en innsendt eller godkjent avtale. I et utkast "
-                             "endrer du veilederen i avtalen.")
+        errors[NON_FIELD] = gettext("Bytte av veileder registreres på en innsendt eller godkjent avtale. I et "
+                                    "utkast endrer du veilederen i avtalen.")
         return errors
     if from_date <= start:
-        errors["from_date"] = (f"Et bytte må gjelde fra en dag etter avtalens start ({d(start)}). Endre heller "
-                               "avtalens veileder hvis den var feil fra starten.")
+        errors["from_date"] = gettext("Et bytte må gjelde fra en dag etter avtalens start (%(start)s). Endre heller "
+                                      "avtalens veileder hvis den var feil fra starten.") % {"start": d(start)}
     elif from_date > end:
-        errors["from_date"] = f"Datoen {d(from_date)} er etter avtalens slutt {d(end)}."
+        errors["from_date"] = gettext("Datoen %(date)s er etter avtalens slutt %(end)s.") % {
+            "date": d(from_date), "end": d(end)}
     elif last_change is not None and from_date <= last_change:
-        errors["from_date"] = f"Det er allerede registrert et bytte fra {d(last_change)}. Velg en senere dato."
+        errors["from_date"] = gettext("Det er allerede registrert et bytte fra %(date)s. Velg en senere dato.") % {
+            "date": d(last_change)}
     elif sessions_after:
-        errors["from_date"] = (f"Det er registrert {sessions_after} individuelle veiledninger fra {d(from_date)} "
-                               "eller senere med nåværende veileder. Velg en dato etter dem, eller rett dem først.")
+        errors["from_date"] = gettext("Det er registrert %(count)s individuelle veiledninger fra %(date)s eller "
+                                      "senere med nåværende veileder. Velg en dato etter dem, eller rett dem "
+                                      "først.") % {"count": sessions_after, "date": d(from_date)}
     for check in doctor_checks(doctor=doctor, supervisor=supervisor, start=from_date)[1:]:
         if not check.ok:
-            errors.setdefault("supervisor", check.message)
+            errors.setdefault("supervisor", str(check.message))
     if "supervisor" not in errors and supervisor.id == current_id:
-        errors["supervisor"] = f"{supervisor.name} er allerede veileder på denne datoen."
+        errors["supervisor"] = gettext("%(name)s er allerede veileder på denne datoen.") % {"name": supervisor.name}
     return errors
 
 
@@ -221,9 +235,9 @@ def supervisor_change_errors(*, from_date: date, supervisor: DoctorFacts, doctor
 def hours_error(hours: Decimal) -> str | None:
     """0.25–8 hours in quarter-hour steps (docs/alis.md)."""
     if hours < HOURS_MIN or hours > HOURS_MAX:
-        return f"Timer må være fra 0,25 til 8, ikke {h(hours)}."
+        return gettext("Timer må være fra 0,25 til 8, ikke %(hours)s.") % {"hours": h(hours)}
     if hours % HOURS_STEP:
-        return f"Timer må oppgis i hele kvarter (0,25, 0,5, 0,75 …), ikke {h(hours)}."
+        return gettext("Timer må oppgis i hele kvarter (0,25, 0,5, 0,75 …), ikke %(hours)s.") % {"hours": h(hours)}
     return None
 
 
@@ -242,11 +256,11 @@ class AgreementFacts:
         return supervisor_on(day, original_id=self.original_supervisor_id, changes=self.changes)
 
     def name(self, supervisor_id: int | None) -> str:
-        return dict(self.names).get(supervisor_id, "ukjent lege")
+        return dict(self.names).get(supervisor_id) or gettext("ukjent lege")
 
 
-STATUS_LABELS = {UTKAST: "utkast", INNSENDT: "innsendt", GODKJENT: "godkjent", AVSLATT: "avslått",
-                 FULLFORT: "fullført", AVSLUTTET: "avsluttet"}
+STATUS_LABELS = {UTKAST: _("utkast"), INNSENDT: _("innsendt"), GODKJENT: _("godkjent"), AVSLATT: _("avslått"),
+                 FULLFORT: _("fullført"), AVSLUTTET: _("avsluttet")}
 
 
 def session_errors(*, agreement: AgreementFacts, day: date, kind: str, hours: Decimal,
@@ -260,35 +274,40 @@ def session_errors(*, agreement: AgreementFacts, day: date, kind: str, hours: De
     """
     errors: dict[str, str] = {}
     if agreement.status not in EVER_APPROVED:
-        errors[NON_FIELD] = (f"Veiledning kan bare registreres på en godkjent avtale. Avtalen er "
-                             f"{STATUS_LABELS.get(agreement.status, agreement.status)}.")
+        errors[NON_FIELD] = gettext("Veiledning kan bare registreres på en godkjent avtale. Avtalen er "
+                                    "%(status)s.") % {"status": STATUS_LABELS.get(agreement.status, agreement.status)}
     if day < agreement.start:
-        errors["date"] = f"Datoen {d(day)} er før avtalens start {d(agreement.start)}."
+        errors["date"] = gettext("Datoen %(date)s er før avtalens start %(start)s.") % {
+            "date": d(day), "start": d(agreement.start)}
     elif day > agreement.end:
-        errors["date"] = f"Datoen {d(day)} er etter avtalens slutt {d(agreement.end)}."
+        errors["date"] = gettext("Datoen %(date)s er etter avtalens slutt %(end)s.") % {
+            "date": d(day), "end": d(agreement.end)}
     elif day > today:
-        errors["date"] = f"Datoen {d(day)} er fram i tid. Registrer veiledning når den er gitt."
+        errors["date"] = gettext("Datoen %(date)s er fram i tid. Registrer veiledning når den er gitt.") % {
+            "date": d(day)}
     problem = hours_error(hours)
     if problem:
         errors["hours"] = problem
     elif hours_same_day + hours > HOURS_PER_DAY_MAX:
-        errors["hours"] = (f"Avtalen har allerede {h(hours_same_day)} timer veiledning {d(day)}; med {h(hours)} "
-                           f"til blir det {h(hours_same_day + hours)}. Høyst 8 timer per avtale og dag.")
+        errors["hours"] = gettext("Avtalen har allerede %(hours)s timer veiledning %(date)s; med %(more)s til blir "
+                                  "det %(total)s. Høyst 8 timer per avtale og dag.") % {
+            "hours": h(hours_same_day), "date": d(day), "more": h(hours), "total": h(hours_same_day + hours)}
     if kind == INDIVIDUELL:
         if group_leader.strip():
-            errors["group_leader"] = "Gruppeleder gjelder bare gruppeveiledning. La feltet stå tomt."
+            errors["group_leader"] = gettext("Gruppeleder gjelder bare gruppeveiledning. La feltet stå tomt.")
         if supervisor_id is None:
-            errors["supervisor"] = "Individuell veiledning må ha veileder."
+            errors["supervisor"] = gettext("Individuell veiledning må ha veileder.")
         elif "date" not in errors:
             of_record = agreement.supervisor_on(day)
             if supervisor_id != of_record:
-                errors["supervisor"] = (f"Individuell veiledning {d(day)} må gis av avtalens veileder den dagen, "
-                                        f"{agreement.name(of_record)}, ikke {agreement.name(supervisor_id)}.")
+                errors["supervisor"] = gettext("Individuell veiledning %(date)s må gis av avtalens veileder den dagen, "
+                                               "%(supervisor)s, ikke %(other)s.") % {
+                    "date": d(day), "supervisor": agreement.name(of_record), "other": agreement.name(supervisor_id)}
     elif kind == GRUPPE:
         if not group_leader.strip():
-            errors["group_leader"] = "Gruppeveiledning må ha navnet på gruppelederen."
+            errors["group_leader"] = gettext("Gruppeveiledning må ha navnet på gruppelederen.")
     else:
-        errors["kind"] = f"Type må være individuell eller gruppe, ikke «{kind}»."
+        errors["kind"] = gettext("Type må være individuell eller gruppe, ikke «%(kind)s».") % {"kind": kind}
     return errors
 
 

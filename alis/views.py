@@ -4,11 +4,11 @@ decision, supervisor changes, supervision log and compliance bars, and the CSV i
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from alis import permissions, rules, selectors, services
 from alis.forms import (
@@ -19,12 +19,12 @@ from alis.forms import (
     SupervisorChangeForm,
 )
 from alis.models import AlisAgreement, Status
-from alis.services import session_import
+from alis.services import letters, session_import
 from core.forms import add_service_errors, form_service
 from core.workflow import Forbidden, ServiceError, TransitionNotAllowed
 from practices import import_views
 from practices.models import ImportJob
-from practices.permissions import require
+from practices.permissions import is_member, require
 from practices.selectors import import_jobs_for
 
 PAGE_SIZE = 50
@@ -107,11 +107,13 @@ def _detail_context(request, agreement, *, session_form=None, change_form=None, 
         "current_supervisor": next((e for e in reversed(timeline) if e["from_date"] <= today), timeline[0])[
             "supervisor"],
         "events": agreement.events.select_related("user"),
+        "letters": letters.letters_of(agreement),
         "sessions": Paginator(selectors.sessions_of(agreement), SESSIONS_PER_PAGE).get_page(request.GET.get("side")),
         "can_edit": permissions.can_edit(request.user, agreement),
         "can_log": can_log,
         "can_change_supervisor": permissions.can_change_supervisor(request.user, agreement),
-        "actions": {a: r for a, r in actions.items() if a in allowed_now},
+        "actions": {a: r for a, r in actions.items() if a in allowed_now and is_member(request.user,
+                                                                                   agreement.municipality)},
         "checks": checks, "checks_failing": any(not c["ok"] for c in checks),
         "session_form": session_form or (SessionForm(agreement=agreement, supervisors=supervisors)
                                          if can_log[0] else None),
@@ -125,6 +127,19 @@ def _detail_context(request, agreement, *, session_form=None, change_form=None, 
 def agreement_detail(request, pk):
     agreement = selectors.agreement_for(request.user, pk)
     return render(request, "alis/agreement_detail.html", _detail_context(request, agreement))
+
+
+@login_required
+@require_GET
+def agreement_letter_pdf(request, pk, event_pk):
+    """A decision's PDF as it was made (docs/alis.md), to the users who may see the agreement."""
+    agreement = selectors.agreement_for(request.user, pk)
+    event = get_object_or_404(agreement.events.filter(action__in=letters.LETTER_ACTIONS), pk=event_pk)
+    letter = letters.letter_for(agreement, event)
+    if letter is None:
+        raise Http404
+    return FileResponse(letter.file.open("rb"), as_attachment=True, filename=letter.filename,
+                        content_type="application/pdf")
 
 
 @login_required

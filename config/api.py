@@ -2,8 +2,10 @@
 classes every app's api.py uses are core/api.py; this module sits on top and wires the apps together."""
 
 from django.contrib.auth import authenticate
+from django.shortcuts import redirect
 from django.urls import include, path, re_path
 from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_safe
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions, serializers, status
@@ -101,6 +103,9 @@ def _v1_patterns():
 
 app_name = "api"
 urlpatterns = [
+    # where a reader of a /api/v1/… URL looks for the docs (issue 18)
+    path("v1/docs/", require_safe(lambda request: redirect("api:docs")), name="docs_v1"),
+    path("v1/schema/", require_safe(lambda request: redirect("api:schema")), name="schema_v1"),
     path("v1/", include(_v1_patterns())),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),

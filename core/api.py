@@ -43,7 +43,7 @@ from rest_framework.viewsets import GenericViewSet
 
 from core import tokens
 from core.months import format_month, parse_month
-from core.workflow import ServiceError, TransitionNotAllowed
+from core.workflow import ServiceError, TransitionNotAllowed, check_dict_localized
 
 # Dates and months the API accepts: a year outside this is a typo, not a case anyone decides (and the rules
 # add up to 5 years to a date, which must stay a valid date).
@@ -169,7 +169,7 @@ def exception_handler(exc, context):
             for field, message in errors.items():
                 body.setdefault(fields.get(field, "non_field_errors" if field == "__all__" else field), [message])
             if exc.checks is not None:
-                body["checks"] = exc.checks
+                body["checks"] = [check_dict_localized(check) for check in exc.checks]
         response = Response(body, status=exc.status)
     elif isinstance(exc, RequestDataTooBig):  # raised while DRF reads request.body for the parser
         response = Response({"detail": too_big_message(context.get("request"))},
@@ -297,9 +297,14 @@ class ApiViewSet(ApiMixin, GenericViewSet):
 
 
 class CheckSerializer(serializers.Serializer):
+    """A stored check; its message in the request's language (Accept-Language; bokmål without one)."""
+
     code = serializers.CharField()
     ok = serializers.BooleanField()
     message = serializers.CharField()
+
+    def to_representation(self, instance):
+        return super().to_representation(check_dict_localized(instance))
 
 
 class ActionSerializer(serializers.Serializer):

@@ -10,9 +10,21 @@ from datetime import date
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.workflow import SYSTEM, Check, ChecksFailed, Forbidden, ServiceError, Transition, Workflow, step_permission
+from core.i18n import source_text
+from core.workflow import (
+    SYSTEM,
+    Check,
+    ChecksFailed,
+    Forbidden,
+    ServiceError,
+    Transition,
+    Workflow,
+    check_dict_localized,
+    step_permission,
+)
 
 
 class Case(models.Model):
@@ -56,7 +68,18 @@ class CaseEventBase(models.Model):
 
     @property
     def label(self) -> str:
+        """What the timeline says happened, in the page's language (LABELS are lazy)."""
         return self.LABELS.get(self.action, self.action)
+
+    STATUS_LABELS: dict = {}  # status → its name on the page (the app's status choices)
+
+    @property
+    def from_label(self) -> str:
+        return str(self.STATUS_LABELS.get(self.from_status, self.from_status))
+
+    @property
+    def to_label(self) -> str:
+        return str(self.STATUS_LABELS.get(self.to_status, self.to_status))
 
 
 class CaseEngine:
@@ -68,10 +91,10 @@ class CaseEngine:
     workflow: Workflow
     event_model: type[CaseEventBase]
     role_checks: dict  # role → the app's permission function (user, municipality) → (bool, reason)
-    system_reason = "Dette gjøres av den daglige kjøringen."
-    action_labels: dict = {}  # action → what its button says
-    history_labels: dict = {}  # action → the short text of the history's change reason
-    approve_verb = "godkjenne"  # "Skriv en begrunnelse for å … likevel."
+    system_reason = _("Dette gjøres av den daglige kjøringen.")
+    action_labels: dict = {}  # action → what its button says (lazy: the page's language)
+    history_labels: dict = {}  # action → the short text of the history's change reason (stored in bokmål)
+    approve_verb = _("godkjenne")  # "Skriv en begrunnelse for å … likevel."
 
     # --- what an app gives ------------------------------------------------------------------------------
 
@@ -97,11 +120,17 @@ class CaseEngine:
     def after(self, case, step: Transition, *, user, on: date | None) -> None:
         """What follows a step once it is saved (payments to recompute, a date to write elsewhere)."""
 
+    letter_actions: tuple[str, ...] = ()  # the decisions that get a PDF letter (core.letters)
+
+    def issue_letter(self, case, event):
+        """Render and store the decision's letter (core.letters.issue); None when it could not be made."""
+        raise NotImplementedError
+
     # --- the machine -----------------------------------------------------------------------------------
 
     def permission(self, user, case, step: Transition) -> tuple[bool, str]:
         """Role and four-eyes for one step — the same answer for the button, the view and the API."""
-        return step_permission(user, case, step, role_checks=self.role_checks, system_reason=self.system_reason)
+        return step_permission(user, case, step, role_checks=self.role_checks, system_reason=str(self.system_reason))
 
     def actions(self, user, case) -> list[dict]:
         """Every step a person may take from the case's status, with whether `user` may and why not (the buttons
@@ -121,7 +150,7 @@ class CaseEngine:
     def create(self, case, *, user, initial: str, host_lists=None):
         """Save a new draft the caller has validated, with its `create` event."""
         case.created_by, case.status = user, initial
-        case._change_reason = "Opprettet"
+        case._change_reason = source_text(_("Opprettet"))
         case.save()
         if host_lists is not None:
             case.host_lists.set(host_lists)
@@ -138,13 +167,13 @@ class CaseEngine:
         step = self.workflow.transition_for(case.status, action)
         if user is None:
             if step.role != SYSTEM:
-                raise Forbidden("Bare en innlogget bruker kan gjøre dette.")
+                raise Forbidden(gettext("Bare en innlogget bruker kan gjøre dette."))
         else:
             allowed, why = self.permission(user, case, step)
             if not allowed:
                 raise Forbidden(why)
         reason, override_reason = (reason or "").strip(), (override_reason or "").strip()
-        errors = {"reason": "Skriv en begrunnelse."} if step.reason_required and not reason else {}
+        errors = {"reason": gettext("Skriv en begrunnelse.")} if step.reason_required and not reason else {}
         errors = {**self.refusals(case, step, reason=reason, on=on), **errors}
         if errors:
             raise ServiceError(errors=errors)
@@ -156,11 +185,14 @@ class CaseEngine:
             case.checks = self.checks(case, action=action)
             failing = [c for c in case.checks if not c["ok"]]
             if failing and not override_reason:
-                raise ChecksFailed("Vilkår er ikke oppfylt: " + " ".join(c["message"] for c in failing)
-                                   + f" Skriv en begrunnelse for å {self.approve_verb} likevel.", checks=case.checks)
+                messages = " ".join(check_dict_localized(c)["message"] for c in failing)
+                raise ChecksFailed(gettext("Vilkår er ikke oppfylt: %(checks)s Skriv en begrunnelse for å %(verb)s "
+                                           "likevel.") % {"checks": messages, "verb": self.approve_verb},
+                                   checks=case.checks)
             case.override_reason = override_reason if failing else ""
             if failing:
-                label = self.event_model.LABELS.get("approve", "")
+                # stored in bokmål, as the history is (the override reason is the caseworker's own words)
+                label = source_text(self.event_model.LABELS.get("approve", ""))
                 event_reason = f"{label} tross vilkår: {override_reason}" + (f" {reason}" if reason else "")
         if action in ("approve", "reject"):
             case.decided_by, case.decided_at, case.decision_reason = user, now, reason
@@ -169,10 +201,15 @@ class CaseEngine:
         event_reason = self.apply(case, step, reason=reason, on=on) or event_reason
         case.status = step.target
         # the history keeps a short reason (its column holds 100 characters); the event keeps all of it
-        case._change_reason = f"{self.history_labels.get(action, action)}{': ' + reason if reason else ''}"[:100]
+        label = source_text(self.history_labels.get(action, action))  # the history is kept in bokmål
+        case._change_reason = f"{label}{': ' + reason if reason else ''}"[:100]
         case.save()
-        self.record(case, action=action, from_status=from_status, user=user, reason=event_reason)
+        event = self.record(case, action=action, from_status=from_status, user=user, reason=event_reason)
         self.after(case, step, user=user, on=on)
+        # in the decision's transaction, from the locked row: the letter says what was decided, nothing later;
+        # a letter that fails is logged and left out, the decision stands (core.letters.issue)
+        if action in self.letter_actions:
+            self.issue_letter(case, event)
         return case
 
 

@@ -1,10 +1,21 @@
 """What every form view does with a service (docs/architecture.md): call it, and show a refusal on the form."""
 
+from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from core.workflow import Forbidden, ServiceError
 
 NON_FIELD = "__all__"
+
+
+class DateInput(forms.DateInput):
+    """A date as Norwegians write it, 31.05.2022, in a text field: the browser's own date field follows the
+    computer's language (05/31/2022 on an English one). 2022-05-31 is read too (settings' DATE_INPUT_FORMATS)."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"placeholder": _("dd.mm.åååå"), "inputmode": "numeric", "autocomplete": "off",
+                                "class": "date-input", **(attrs or {})}, format="%d.%m.%Y")
 
 
 def add_service_errors(form, error: ServiceError) -> None:

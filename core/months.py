@@ -3,11 +3,14 @@
 import re
 from datetime import date
 
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-MONTH_NAMES_NB = (
-    "januar", "februar", "mars", "april", "mai", "juni",
-    "juli", "august", "september", "oktober", "november", "desember",
+MONTH_NAMES = (
+    gettext_lazy("januar"), gettext_lazy("februar"), gettext_lazy("mars"), gettext_lazy("april"),
+    gettext_lazy("mai"), gettext_lazy("juni"), gettext_lazy("juli"), gettext_lazy("august"),
+    gettext_lazy("september"), gettext_lazy("oktober"), gettext_lazy("november"), gettext_lazy("desember"),
 )  # fmt: skip
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -26,8 +29,12 @@ def format_month(month: date) -> str:
 
 
 def month_label(month: date) -> str:
-    """date(2020, 5, 1) → `mai 2020` (what a caseworker reads)."""
-    return f"{MONTH_NAMES_NB[month.month - 1]} {month.year}"
+    """date(2020, 5, 1) → `mai 2020` (what a caseworker reads), in the active language: `May 2020` in English."""
+    return f"{MONTH_NAMES[month.month - 1]} {month.year}"
+
+
+# for a text read later (a stored check is rendered in each language, core.i18n)
+month_label_lazy = lazy(month_label, str)
 
 
 def add_months(month: date, count: int) -> date:

@@ -4,7 +4,11 @@ A table lists every allowed (from, action) → to with who may do it; core.cases
 along it and records an event with who, when and why. Nothing here touches the database. ServiceError is the
 one error type of every service (its subclasses only fix the status)."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+
+from django.utils.translation import gettext
+
+from core.i18n import localized, source_text, translations
 
 ADMINISTRATOR, CASEWORKER, SYSTEM, SUPERUSER = "administrator", "caseworker", "system", "superuser"
 
@@ -44,21 +48,30 @@ class TransitionNotAllowed(ServiceError):
 
     def __init__(self, status: str, action: str, allowed: list[str]):
         self.case_status, self.action, self.allowed = status, action, allowed
-        names = ", ".join(allowed) or "ingen"
-        super().__init__(f"«{action}» er ikke tillatt når saken har status «{status}». Tillatt nå: {names}.")
+        names = ", ".join(allowed) or gettext("ingen")
+        super().__init__(gettext("«%(action)s» er ikke tillatt når saken har status «%(status)s». Tillatt nå: "
+                                 "%(names)s.") % {"action": action, "status": status, "names": names})
 
 
 @dataclass(frozen=True)
 class Check:
     """One eligibility check of a case, stored with it and shown at the decision; a failing one blocks approval
-    unless the caseworker records an override reason."""
+    unless the caseworker records an override reason. `message` is a lazy text (core.i18n.text): stored in bokmål
+    as `message` (what the archive and the API have always had), with its nynorsk and English beside it under
+    `translations`, so a page shows the stored check in its own language (check_dict_localized)."""
 
     code: str
     ok: bool
     message: str
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {"code": self.code, "ok": self.ok, "message": source_text(self.message),
+                "translations": translations(self.message)}
+
+
+def check_dict_localized(check: dict) -> dict:
+    """A stored check as {"code", "ok", "message"} with the message in the active language (pages and API)."""
+    return {"code": check["code"], "ok": check["ok"], "message": localized(check)}
 
 
 @dataclass(frozen=True)
@@ -108,7 +121,7 @@ def step_permission(user, case, step: Transition, *, role_checks: dict, system_r
 def four_eyes_reason(user, *, created_by_id, submitted_by_id) -> str:
     """Empty when `user` may decide; otherwise why not (docs/grants.md: neither created nor submitted it)."""
     if user.pk == created_by_id:
-        return "Du opprettet saken. En annen saksbehandler må avgjøre den (fireøyneprinsippet)."
+        return gettext("Du opprettet saken. En annen saksbehandler må avgjøre den (fireøyneprinsippet).")
     if user.pk == submitted_by_id:
-        return "Du sendte inn saken. En annen saksbehandler må avgjøre den (fireøyneprinsippet)."
+        return gettext("Du sendte inn saken. En annen saksbehandler må avgjøre den (fireøyneprinsippet).")
     return ""

@@ -6,11 +6,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from core.forms import form_service
 from core.months import first_of_month
@@ -18,9 +18,9 @@ from core.workflow import Forbidden, ServiceError, TransitionNotAllowed
 from grants import rules, selectors
 from grants.forms import AllotmentForm, DecisionForm, GrunntilskuddForm, IntroduksjonForm
 from grants.models import EVER_GRANTED, CaseStatus, GrunntilskuddApplication, IntroductionAllotment, IntroduksjonsAvtale
-from grants.services import cases
+from grants.services import cases, letters
 from practices.models import Doctor, Role
-from practices.permissions import can_administer, require
+from practices.permissions import can_administer, is_member, require
 from practices.selectors import municipalities_for
 
 
@@ -142,9 +142,11 @@ def case_detail(request, kind, pk):
     if case.status == CaseStatus.UTKAST:
         live_checks = [c.as_dict() for c in cases.checks_for(case, on=cases.today())]
     context = {"kind": kind, "case": case, "events": case.events.select_related("user"),
-               "actions": cases.ENGINE.actions(request.user, case), "decision_form": DecisionForm(),
+               "letters": letters.letters_of(case),
+               "member": is_member(request.user, case.municipality), "decision_form": DecisionForm(),
                "checks": case.checks or live_checks, "checks_failing": any(not c["ok"] for c in case.checks),
                "can_edit": case.status == CaseStatus.UTKAST and can_administer(request.user, case.municipality)[0]}
+    context["actions"] = cases.ENGINE.actions(request.user, case) if context["member"] else []
     if kind.slug == "grunntilskudd":
         context["coverage"] = rules.grunntilskudd_coverage(case.avtale_fra) if case.avtale_fra else None
         context["payments"] = selectors.grunntilskudd_months(case, until=first_of_month(cases.today()))
@@ -186,15 +188,29 @@ def case_action(request, kind, pk, action):
 
 @login_required
 def case_letter(request, kind, pk):
-    """The decision letter (*enkeltvedtak*) for print."""
+    """The latest decision letter (*enkeltvedtak*) for print, or the notice of a registered appeal."""
     kind = _kind(kind)
     case = _case(request, kind, pk)
     if case.status in (CaseStatus.UTKAST, CaseStatus.INNSENDT):
         raise Http404
-    context = {"kind": kind, "case": case, "checks": case.checks}
-    if kind.slug == "grunntilskudd" and case.avtale_fra:
-        context["coverage"] = rules.grunntilskudd_coverage(case.avtale_fra)
-    return render(request, "grants/case_letter.html", context)
+    event = None if case.status == CaseStatus.PAAKLAGET else letters.letter_events(case).last()
+    if event is None and case.status != CaseStatus.PAAKLAGET:
+        raise Http404
+    return render(request, "grants/case_letter.html", {"kind": kind, **letters.context(case, event)})
+
+
+@login_required
+@require_GET
+def case_letter_pdf(request, kind, pk, event_pk):
+    """A decision's PDF as it was made (docs/grants.md), to the users who may see the case."""
+    kind = _kind(kind)
+    case = _case(request, kind, pk)
+    event = get_object_or_404(case.events.filter(action__in=letters.LETTER_ACTIONS), pk=event_pk)
+    letter = letters.letter_for(case, event)
+    if letter is None:
+        raise Http404(_("Brevet til dette vedtaket finnes ikke."))
+    return FileResponse(letter.file.open("rb"), as_attachment=True, filename=letter.filename,
+                        content_type="application/pdf")
 
 
 @login_required

@@ -3,11 +3,12 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import DateInput
 from grants.models import GrunntilskuddApplication, IntroductionAllotment, IntroduksjonsAvtale
 from practices.models import PatientList, Practice, Role
 from practices.selectors import municipalities_for
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = DateInput()
 
 
 class _CaseForm(forms.ModelForm):

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.cases import Case, CaseEventBase
+from core.letters import DecisionLetterBase
 from core.months import effective_end
 from core.progress import Run
 from grants import rules
@@ -279,7 +280,18 @@ class CaseEvent(CaseEventBase):
     introduksjon = models.ForeignKey(IntroduksjonsAvtale, on_delete=models.CASCADE, null=True, blank=True,
                                      related_name="events")
 
-    LABELS = {"create": "Opprettet", "submit": "Sendt inn", "approve": "Innvilget", "reject": "Avslått",
-              "appeal": "Klage registrert", "expire": "Utløpt", "terminate": "Avsluttet"}
+    STATUS_LABELS = dict(CaseStatus.choices)
+    LABELS = {"create": _("Opprettet"), "submit": _("Sendt inn"), "approve": _("Innvilget"), "reject": _("Avslått"),
+              "appeal": _("Klage registrert"), "expire": _("Utløpt"), "terminate": _("Avsluttet")}
 
 
+
+
+class DecisionLetter(DecisionLetterBase):
+    """The PDF of one decision of a grant case (approval, rejection, appeal decision, termination), docs/grants.md."""
+
+    event = models.OneToOneField(CaseEvent, on_delete=models.PROTECT, related_name="letter")
+
+    class Meta(DecisionLetterBase.Meta):
+        verbose_name = _("vedtaksbrev")
+        verbose_name_plural = _("vedtaksbrev")

@@ -11,7 +11,7 @@ from django.db.models.functions import TruncMonth
 from alis.models import AlisAgreement, SupervisionSession
 from core.months import add_months, format_month
 from grants import rules
-from grants.models import EVER_GRANTED, GrunntilskuddApplication, IntroduksjonsAvtale, PaymentLine
+from grants.models import EVER_GRANTED, GrunntilskuddApplication, IntroduksjonsAvtale, PaymentLine, PaymentMonth
 
 KINDS = [rules.KIND_BASIS, rules.KIND_BASIS_UNDER, rules.KIND_BASIS_OVER, rules.KIND_GRUNNTILSKUDD,
          rules.KIND_INTRODUKSJON, rules.KIND_ALIS, rules.KIND_KORREKSJON]
@@ -63,9 +63,11 @@ def report(municipality, first: date, last: date) -> list[dict]:
                                                   date__lt=end).annotate(m=TruncMonth("date")).order_by()
                 .values("m", "kind").annotate(total=Sum("hours"))):
         hours[(row["m"], row["kind"])] += row["total"]
+    computed = set(PaymentMonth.objects.filter(municipality=municipality, month__gte=first, month__lt=end)
+                   .values_list("month", flat=True))
     for month, row in rows.items():
-        row.update({"grunntilskudd_aktive": active_g[month], "introduksjonsavtaler_aktive": active_i[month],
-                    "alis_aktive": active_a[month],
+        row.update({"computed": month in computed, "grunntilskudd_aktive": active_g[month],
+                    "introduksjonsavtaler_aktive": active_i[month], "alis_aktive": active_a[month],
                     "veiledning_individuell_timer": hours[(month, "individuell")],
                     "veiledning_gruppe_timer": hours[(month, "gruppe")]})
     return [rows[m] for m in months]

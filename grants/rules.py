@@ -13,7 +13,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
+from core.i18n import text
 from core.money import (
     divide_and_round_kr,
     exact_product,
@@ -22,7 +25,7 @@ from core.money import (
     round_kr,
     to_decimal,
 )
-from core.months import add_months, format_month, month_label
+from core.months import add_months, format_month, month_label_lazy
 from core.workflow import Check
 
 MODEL_FLAT, MODEL_KNEKKPUNKT, MODEL_PASIENTTILPASSET = "flat", "knekkpunkt", "pasienttilpasset"
@@ -277,14 +280,14 @@ class AgreementGap:
     holder, or a new agreement: a new agreement needs a new application); fastlønnet and ubesatt may pass."""
 
     code: str  # ubesatt, ny_innehaver, fastlonnet, ny_avtale
-    message: str
+    message: str  # lazy: the page's language when shown (core.i18n.source_text to store it)
 
     @property
     def final(self) -> bool:
         return self.code in ("ny_innehaver", "ny_avtale")
 
     def __str__(self):
-        return self.message
+        return str(self.message)
 
 
 def grunntilskudd_agreement_gap(*, doctor_id: int | None, avtale_fra: date | None,
@@ -295,16 +298,21 @@ def grunntilskudd_agreement_gap(*, doctor_id: int | None, avtale_fra: date | Non
     agreement the case was granted for (the same `avtale_fra`; an unknown one on the holder matches) as
     næringsdrivende. The same rule judges the submission, every ledger month and the daily expiry job
     (docs/grants.md, «Grunntilskudd følger fastlegeavtalen»)."""
-    since = f" fra {month_label(holding.from_month)}" if holding and holding.from_month else ""
+    since = month_label_lazy(holding.from_month) if holding and holding.from_month else None
+
+    def gap(code, message, message_since):
+        return AgreementGap(code, text(message_since, month=since) if since else message)
+
     if holding is None or holding.doctor_id is None or holding.driftsform == "ubesatt":
-        return AgreementGap("ubesatt", f"listen er ubesatt{since}")
+        return gap("ubesatt", _("listen er ubesatt"), _("listen er ubesatt fra %(month)s"))
     if holding.doctor_id != doctor_id:
-        return AgreementGap("ny_innehaver", f"listen har ny innehaver{since}")
+        return gap("ny_innehaver", _("listen har ny innehaver"), _("listen har ny innehaver fra %(month)s"))
     if holding.driftsform != "naeringsdrivende":
-        return AgreementGap("fastlonnet", f"legen er fastlønnet{since}")
+        return gap("fastlonnet", _("legen er fastlønnet"), _("legen er fastlønnet fra %(month)s"))
     if holding.avtale_fra is not None and avtale_fra is not None and holding.avtale_fra != avtale_fra:
-        return AgreementGap("ny_avtale", f"legen har en ny fastlegeavtale fra {holding.avtale_fra:%d.%m.%Y} "
-                                         f"(grunntilskuddet gjelder avtalen fra {avtale_fra:%d.%m.%Y})")
+        return AgreementGap("ny_avtale", text(_("legen har en ny fastlegeavtale fra %(new)s (grunntilskuddet gjelder "
+                                                "avtalen fra %(old)s)"), new=format_date(holding.avtale_fra),
+                                              old=format_date(avtale_fra)))
     return None
 
 
@@ -333,12 +341,14 @@ def paying_case(cases: Sequence[Covering], holding: Holding | None) -> tuple[Cov
 
 
 def _grunntilskudd_conditions_failed(n: int, listetak: int, floor_patients: int) -> list[str]:
+    """Why a month pays no grunntilskudd, in the page's language (shown, never stored)."""
     failed = []
     if n >= floor_patients:
-        failed.append(f"listen har {_patients(n)}")
+        failed.append(ngettext("listen har %(count)s pasient", "listen har %(count)s pasienter", n)
+                      % {"count": format_number_nb(n)})
     if listetak <= floor_patients:
-        floor = format_number_nb(floor_patients)
-        failed.append(f"listetaket er {format_number_nb(listetak)} (må være over {floor})")
+        failed.append(gettext("listetaket er %(listetak)s (må være over %(floor)s)")
+                      % {"listetak": format_number_nb(listetak), "floor": format_number_nb(floor_patients)})
     return failed
 
 
@@ -395,19 +405,19 @@ def grunntilskudd_reason_none(
     basis lines already reach the floor (pasienttilpasset with behovsindeks above 1).
     """
     if n is None:
-        return "mangler listetall"
+        return gettext("mangler listetall")
     n = _check_count(n, "Antall pasienter")
     floor_patients = rate.grunntilskudd_floor if rate is not None else GRUNNTILSKUDD_FLOOR
     failed = _grunntilskudd_conditions_failed(n, _check_count(listetak, "Listetak"), floor_patients)
     if failed:
-        return " og ".join(failed)
+        return gettext(" og ").join(failed)
     if rate is not None and month is not None:
         if grunntilskudd_line(n=n, listetak=listetak, rate=rate, month=month, basis=basis) is None:
             floor = grunntilskudd_floor_amount(rate=rate, month=month)
-            return (
-                f"basistilskuddet (kr {format_number_nb(_basis_total(basis), 2)}) er ikke lavere enn "
-                f"for {format_number_nb(floor_patients)} pasienter (kr {format_number_nb(floor, 2)})"
-            )
+            return gettext("basistilskuddet (kr %(basis)s) er ikke lavere enn for %(patients)s pasienter "
+                           "(kr %(floor)s)") % {"basis": format_number_nb(_basis_total(basis), 2),
+                                                "patients": format_number_nb(floor_patients),
+                                                "floor": format_number_nb(floor, 2)}
     return None
 
 
@@ -534,52 +544,61 @@ def grunntilskudd_checks(*, on: date, applicant_id: int | None, holder_id: int |
     rules.grunntilskudd_agreement_gap for the holder that day: the rule the ledger and the expiry job use."""
     checks = []
     if holder_id is not None and holder_id == applicant_id:
-        checks.append(Check("listeinnehaver", True, "Søkeren er listeinnehaver."))
+        checks.append(Check("listeinnehaver", True, _("Søkeren er listeinnehaver.")))
     else:
-        checks.append(Check("listeinnehaver", False, f"Søkeren er ikke listeinnehaver for listen "
-                                                     f"(innehaver nå: {holder_name or 'ingen – ubesatt'})."))
+        checks.append(Check("listeinnehaver", False, text(
+            _("Søkeren er ikke listeinnehaver for listen (innehaver nå: %(holder)s)."),
+            holder=holder_name or _("ingen – ubesatt"))))
     if driftsform == "naeringsdrivende":
-        checks.append(Check("driftsform", True, "Listeinnehaveren er næringsdrivende."))
+        checks.append(Check("driftsform", True, _("Listeinnehaveren er næringsdrivende.")))
     else:
-        label = {"fastlonnet": "fastlønnet", "ubesatt": "ubesatt"}.get(driftsform or "", "ukjent")
-        checks.append(Check("driftsform", False, f"Listen er {label}. Bare næringsdrivende fastleger kan få "
-                                                 "grunntilskudd."))
+        label = {"fastlonnet": _("fastlønnet"), "ubesatt": _("ubesatt")}.get(driftsform or "", _("ukjent"))
+        checks.append(Check("driftsform", False, text(
+            _("Listen er %(driftsform)s. Bare næringsdrivende fastleger kan få grunntilskudd."), driftsform=label)))
     if listetak is None:
-        checks.append(Check("listetak", False, "Listen har ikke noe listetak registrert."))
+        checks.append(Check("listetak", False, _("Listen har ikke noe listetak registrert.")))
     else:
-        checks.append(Check("listetak", listetak > LISTETAK_OVER,
-                            f"Listetak {listetak} – {'over 500' if listetak > LISTETAK_OVER else 'må være over 500'}."))
+        ok = listetak > LISTETAK_OVER
+        checks.append(Check("listetak", ok, text(_("Listetak %(listetak)s – over 500.") if ok
+                                                 else _("Listetak %(listetak)s – må være over 500."),
+                                                 listetak=listetak)))
     if patients is None:
-        checks.append(Check("pasienter", False, "Listen har ingen listetall ennå. Importer listetall først."))
+        checks.append(Check("pasienter", False, _("Listen har ingen listetall ennå. Importer listetall først.")))
     else:
         ok = patients < PATIENTS_UNDER
+        message = text(_("Listen har %(patients)s pasienter per %(month)s – under 500.") if ok
+                       else _("Listen har %(patients)s pasienter per %(month)s – må være under 500."),
+                       patients=patients, month=month_label_lazy(patients_month))
         # an old count is named, never failed on: a warning does not block the decision (docs/grants.md)
-        old = (f" Tallet er fra {month_label(patients_month)}, mer enn {STALE_COUNT_MONTHS} måneder før "
-               "søknadsdagen; kontroller at det fortsatt gjelder." if months_between(patients_month, on)
-               > STALE_COUNT_MONTHS else "")
-        checks.append(Check("pasienter", ok, f"Listen har {patients} pasienter per {month_label(patients_month)} – "
-                                             f"{'under 500' if ok else 'må være under 500'}.{old}"))
+        if months_between(patients_month, on) > STALE_COUNT_MONTHS:
+            message = text(_("%(check)s Tallet er fra %(month)s, mer enn %(stale)s måneder før søknadsdagen; "
+                             "kontroller at det fortsatt gjelder."), check=message,
+                           month=month_label_lazy(patients_month), stale=STALE_COUNT_MONTHS)
+        checks.append(Check("pasienter", ok, message))
     if agreement_gap and all(check.ok for check in checks[:2]):  # the holder and driftsform are right: the date
-        checks.append(Check("samme_avtale", False, f"Grunntilskuddet kan ikke betales: {agreement_gap}. Søk for "
-                                                   "avtalen listen har nå."))
+        checks.append(Check("samme_avtale", False, text(
+            _("Grunntilskuddet kan ikke betales: %(gap)s. Søk for avtalen listen har nå."), gap=agreement_gap.message)))
     if avtale_fra is None:
-        checks.append(Check("avtale", False, "Oppgi når fastlegeavtalen startet."))
+        checks.append(Check("avtale", False, _("Oppgi når fastlegeavtalen startet.")))
     else:
         month_number = months_between(avtale_fra, on) + 1
         if avtale_fra > on:
-            checks.append(Check("avtale", False,
-                                f"Fastlegeavtalen starter {format_date(avtale_fra)}, etter søknadsdagen."))
+            checks.append(Check("avtale", False, text(_("Fastlegeavtalen starter %(date)s, etter søknadsdagen."),
+                                                      date=format_date(avtale_fra))))
         else:
             ok = month_number <= GRUNNTILSKUDD_MONTHS
-            checks.append(Check("avtale", ok, f"Fastlegeavtalen startet {format_date(avtale_fra)}: søknaden gjelder "
-                                              f"måned {month_number} av avtalen"
-                                              + (" (innenfor 24 måneder)." if ok else "; må være innenfor de "
-                                                 "første 24 månedene.")))
+            checks.append(Check("avtale", ok, text(
+                _("Fastlegeavtalen startet %(date)s: søknaden gjelder måned %(number)s av avtalen (innenfor 24 "
+                  "måneder).") if ok else
+                _("Fastlegeavtalen startet %(date)s: søknaden gjelder måned %(number)s av avtalen; må være "
+                  "innenfor de første 24 månedene."), date=format_date(avtale_fra), number=month_number)))
         first, last = grunntilskudd_coverage(avtale_fra)
         if first <= last:
-            checks.append(Check("periode", True, f"Dekker {format_month(first)} til {format_month(last)}."))
+            checks.append(Check("periode", True, text(_("Dekker %(first)s til %(last)s."),
+                                                      first=month_label_lazy(first), last=month_label_lazy(last))))
         else:
-            checks.append(Check("periode", False, "Perioden på 24 måneder endte før ordningen startet 1. mai 2020."))
+            checks.append(Check("periode", False,
+                                _("Perioden på 24 måneder endte før ordningen startet 1. mai 2020.")))
     return checks
 
 
@@ -596,39 +615,48 @@ def introduksjon_checks(*, start: date, end: date, position_percent: int, is_spe
     `allotted`: the municipality's allotment in total. The doctor is a specialist from `specialist_since` (None:
     always); "not a specialist" is judged on the start date, as for ALIS (docs/alis.md)."""
     checks = [Check("ikrafttredelse", start >= INTRODUKSJON_FROM,
-                    "Start fra 1. januar 2022." if start >= INTRODUKSJON_FROM
-                    else f"Start {format_date(start)}: ordningen gjelder fra 1. januar 2022.")]
+                    _("Start fra 1. januar 2022.") if start >= INTRODUKSJON_FROM
+                    else text(_("Start %(date)s: ordningen gjelder fra 1. januar 2022."), date=format_date(start)))]
     if not is_specialist:
-        checks.append(Check("spesialist", True, "Legen er ikke spesialist i allmennmedisin."))
+        checks.append(Check("spesialist", True, _("Legen er ikke spesialist i allmennmedisin.")))
     elif specialist_since is not None and specialist_since > start:
-        since = format_date(specialist_since)
-        checks.append(Check("spesialist", True, "Legen er ikke spesialist i allmennmedisin ved start "
-                                                f"{format_date(start)} (spesialist fra {since})."))
+        checks.append(Check("spesialist", True, text(
+            _("Legen er ikke spesialist i allmennmedisin ved start %(start)s (spesialist fra %(since)s)."),
+            start=format_date(start), since=format_date(specialist_since))))
+    elif specialist_since:
+        checks.append(Check("spesialist", False, text(
+            _("Legen er spesialist i allmennmedisin (fra %(since)s) ved start %(start)s og kan ikke få "
+              "introduksjonsavtale."), since=format_date(specialist_since), start=format_date(start))))
     else:
-        since = f" (fra {format_date(specialist_since)})" if specialist_since else ""
-        checks.append(Check("spesialist", False, f"Legen er spesialist i allmennmedisin{since} ved start "
-                                                 f"{format_date(start)} og kan ikke få introduksjonsavtale."))
+        checks.append(Check("spesialist", False, text(
+            _("Legen er spesialist i allmennmedisin ved start %(start)s og kan ikke få introduksjonsavtale."),
+            start=format_date(start))))
     if not host_lists:
-        checks.append(Check("vertslister", False, "Velg minst én vertsliste."))
+        checks.append(Check("vertslister", False, _("Velg minst én vertsliste.")))
     else:
         wrong = [nr for nr, holder, practice in host_lists if holder is None or holder == doctor_id
                  or practice != practice_id]
         checks.append(Check("vertslister", not wrong,
-                            "Vertslistene har andre listeinnehavere ved samme legekontor." if not wrong else
-                            f"Liste {', '.join(wrong)} må ha en annen listeinnehaver ved samme legekontor."))
+                            _("Vertslistene har andre listeinnehavere ved samme legekontor.") if not wrong else
+                            text(_("Liste %(lists)s må ha en annen listeinnehaver ved samme legekontor."),
+                                 lists=", ".join(wrong))))
     position_ok = 50 <= position_percent <= 100
-    checks.append(Check("stilling", position_ok, f"Stilling {position_percent} % – "
-                                                 + ("innenfor 50–100 %." if position_ok else "må være 50–100 %.")))
+    checks.append(Check("stilling", position_ok, text(_("Stilling %(percent)s %% – innenfor 50–100 %%.") if position_ok
+                                                      else _("Stilling %(percent)s %% – må være 50–100 %%."),
+                                                      percent=position_percent)))
     if position_ok:
         latest = introduksjon_latest_end(start, position_percent)
         ok = start < end <= latest
-        checks.append(Check("varighet", ok, f"Slutt {format_date(end)}; senest {format_date(latest)} ved "
-                                            f"{position_percent} % stilling" + ("." if ok else " – forkort avtalen.")))
+        checks.append(Check("varighet", ok, text(
+            _("Slutt %(end)s; senest %(latest)s ved %(percent)s %% stilling.") if ok else
+            _("Slutt %(end)s; senest %(latest)s ved %(percent)s %% stilling – forkort avtalen."),
+            end=format_date(end), latest=format_date(latest), percent=position_percent)))
     if allotted == 0:
-        checks.append(Check("tildeling", False, "Kommunen har ikke registrert noen tildeling fra "
-                                                "Helsedirektoratet."))
+        checks.append(Check("tildeling", False, _("Kommunen har ikke registrert noen tildeling fra "
+                                                  "Helsedirektoratet.")))
     else:
-        checks.append(Check("tildeling", granted < allotted, f"{granted} av {allotted} tildelte avtaler er allerede "
-                                                             "innvilget"
-                            + ("." if granted < allotted else " – kommunen kan ikke starte flere.")))
+        checks.append(Check("tildeling", granted < allotted, text(
+            _("%(granted)s av %(allotted)s tildelte avtaler er allerede innvilget.") if granted < allotted else
+            _("%(granted)s av %(allotted)s tildelte avtaler er allerede innvilget – kommunen kan ikke starte "
+              "flere."), granted=granted, allotted=allotted)))
     return checks

@@ -4,13 +4,14 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, DecimalField, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from alis.selectors import agreement_table, agreements_ending, awaiting_decision
-from core.months import add_months, effective_end, first_of_month, format_month
+from core.months import add_months, effective_end, first_of_month, month_label
 from grants import rules
 from grants.models import (
     EVER_GRANTED,
@@ -142,11 +143,11 @@ def _why_unpaid(gap, count: tuple[int, int] | None) -> str:
     """Why a covered month has no grunntilskudd line: the agreement first, then the month's (n, listetak)."""
 
     if gap:
-        return gap.message
+        return str(gap)
     if count is None:
-        return "mangler listetall"
+        return _("mangler listetall")
     return (rules.grunntilskudd_reason_none(n=count[0], listetak=count[1])
-            or "måneden er ikke beregnet på nytt etter vedtaket")
+            or _("måneden er ikke beregnet på nytt etter vedtaket"))
 
 
 def grunntilskudd_months(case, *, until: date) -> list[dict]:
@@ -233,39 +234,62 @@ def worklist(user, municipality) -> dict:
     }
 
 
-def dashboard_figures(user, municipality) -> dict:
-    """Charts and key figures of the dashboard (docs/architecture.md) in four queries, whatever the number of lists."""
+CHART_MONTHS = 24
 
-    patients = list(ListCount.objects.filter(patient_list__municipality=municipality).order_by("month")
-                    .values("month").annotate(total=Sum("antall_pasienter")))[-24:]
+
+def dashboard_figures(user, municipality) -> dict:
+    """Charts and key figures of the dashboard (docs/architecture.md) in four queries, whatever the number of lists.
+
+    The key figures rest on each list's latest count and say the month of the latest (`as_of`); lists whose
+    latest count is older are counted (`older_counts`) so the page can say so. Both monthly charts cover the
+    same 24 months, ending with the latest month that has counts or payments."""
+
+    patients = dict(ListCount.objects.filter(patient_list__municipality=municipality).order_by()
+                    .values_list("month").annotate(total=Sum("antall_pasienter")))
     payments = defaultdict(dict)
     for row in (PaymentLine.objects.filter(municipality=municipality).order_by().values("month", "kind")
                 .annotate(total=Sum("amount"))):
         payments[row["kind"]][row["month"]] = row["total"]
-    months = sorted({m for per_kind in payments.values() for m in per_kind})[-24:]
-    lists = list(list_table(user, municipality=municipality).values("latest_count", "listetak",
+    with_data = set(patients) | {m for per_kind in payments.values() for m in per_kind}
+    months = []
+    if with_data:
+        last = max(with_data)
+        months = [add_months(last, offset) for offset in range(1 - CHART_MONTHS, 1)]
+        months = [m for m in months if m >= min(with_data)]
+    lists = list(list_table(user, municipality=municipality).values("latest_count", "latest_month", "listetak",
                                                                      "holder_driftsform"))
     counted = [row for row in lists if row["latest_count"] is not None]
+    as_of = max((row["latest_month"] for row in counted), default=None)
     bins = defaultdict(int)
     for row in counted:
         bins[min(row["latest_count"] // 100 * 100, 2500)] += 1
     labels = dict(PaymentLine.Kind.choices)
     return {
+        "as_of": as_of, "older_counts": sum(row["latest_month"] < as_of for row in counted),
+        "chart_period": (months[0], months[-1]) if months else None,
         # places a citizen can choose: a list over its listetak has none, and does not cancel another's
         "free_capacity": sum(max(0, r["listetak"] - r["latest_count"]) for r in counted),
         "lists": len(lists), "vacant": sum(r["holder_driftsform"] == "ubesatt" for r in lists),
         "over_listetak": sum(r["latest_count"] > r["listetak"] for r in counted),
         "charts": {
-            "patients": {"labels": [format_month(r["month"]) for r in patients],
-                         "values": [r["total"] for r in patients]},
-            "payments": {"labels": [format_month(m) for m in months],
+            "patients": {"labels": [month_label(m) for m in months],
+                         "values": [patients.get(m) for m in months]},
+            "payments": {"labels": [month_label(m) for m in months],
                          "series": [{"label": str(labels.get(kind, kind)),
                                      "values": [str(per_kind.get(m, 0)) for m in months]}
                                     for kind, per_kind in sorted(payments.items())]},
             "sizes": {"labels": [str(b) for b in range(0, 2600, 100)],
-                      "values": [bins.get(b, 0) for b in range(0, 2600, 100)], "knekkpunkt": str(rules.KNEKKPUNKT)},
+                      "values": [bins.get(b, 0) for b in range(0, 2600, 100)], "knekkpunkt": str(rules.KNEKKPUNKT),
+                      "axis": str(_("Antall lister")), "x_axis": str(_("Pasienter på listen"))},
         },
     }
+
+
+def latest_data_month(municipality) -> date | None:
+    """The latest month with list counts or payment lines in a municipality (the report opens on it)."""
+    counts = ListCount.objects.filter(patient_list__municipality=municipality).aggregate(m=Max("month"))["m"]
+    lines = PaymentLine.objects.filter(municipality=municipality).aggregate(m=Max("month"))["m"]
+    return max((m for m in (counts, lines) if m), default=None)
 
 
 def doctor_case_municipalities(doctor_ids) -> list[tuple[int, int]]:

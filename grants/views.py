@@ -217,10 +217,11 @@ def report(request):
     municipality = request.municipality
     if municipality is None:
         raise Http404
-    today = timezone.localdate().replace(day=1)
+    # Opens on the year up to the latest month with data (a demo or a late import lies in the past).
+    latest = selectors.latest_data_month(municipality) or timezone.localdate().replace(day=1)
     try:
-        first = parse_month(request.GET.get("fra") or format_month(today.replace(month=1)))
-        last = parse_month(request.GET.get("til") or format_month(today))
+        first = parse_month(request.GET.get("fra") or format_month(latest.replace(month=1)))
+        last = parse_month(request.GET.get("til") or format_month(latest))
     except ValueError as error:
         messages.error(request, str(error))
         return redirect("grants:report")
@@ -234,7 +235,8 @@ def report(request):
     labels = dict(PaymentLine.Kind.choices)
     return render(request, "grants/report.html", {
         "municipality": municipality, "rows": rows, "totals": reports.totals(rows), "first": first, "last": last,
-        "kinds": [(kind, labels[kind]) for kind in reports.KINDS],
+        "kinds": [(kind, labels[kind]) for kind in reports.KINDS], "latest": latest,
+        "empty": not any(row["computed"] for row in rows),
     })
 
 

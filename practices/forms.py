@@ -3,6 +3,8 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import DateInput
+
 from .models import Doctor, Municipality, PatientList, Practice, Role
 from .selectors import municipalities_for
 
@@ -47,8 +49,8 @@ class PatientListForm(_CrispyModelForm):
     class Meta:
         model = PatientList
         fields = ["municipality", "listenummer", "practice", "listetak", "active_from", "active_to"]
-        widgets = {"active_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-                   "active_to": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        widgets = {"active_from": DateInput(),
+                   "active_to": DateInput()}
         help_texts = {"listetak": _("Største antall pasienter på listen (0–2 500).")}
 
     def __init__(self, *args, user, **kwargs):
@@ -76,7 +78,7 @@ class DoctorForm(_CrispyModelForm):
     class Meta:
         model = Doctor
         fields = ["hpr_nummer", "name", "specialist_general_practice", "specialist_since"]
-        widgets = {"specialist_since": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        widgets = {"specialist_since": DateInput()}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

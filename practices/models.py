@@ -32,6 +32,24 @@ class Municipality(models.Model):
     def __str__(self):
         return f"{self.kommunenummer} {self.name}"
 
+    @property
+    def norwegian_name(self) -> str:
+        """The Norwegian of SSB's name: "Oslo - Oslove" → "Oslo", "Hábmer - Hamarøy" → "Hamarøy", "Herøy (Nordland)"
+        → "Herøy". Most bilingual names put the Norwegian first; the Sami-first ones are named in SAMI_FIRST."""
+        name = self.name.split(" (")[0]
+        parts = [part.strip() for part in name.split(" - ")]
+        return next((part for part in parts if part not in SAMI_FIRST), parts[0])
+
+    @property
+    def letter_name(self) -> str:
+        """How a letter names the municipality: "Oslo kommune", "Hamarøy kommune" (docs/grants.md)."""
+        return f"{self.norwegian_name} kommune"
+
+
+# The Sami names SSB writes before the Norwegian one (kommuner.csv, 2024 numbers); the letter uses the Norwegian.
+SAMI_FIRST = frozenset({"Aarborte", "Hábmer", "Snåase", "Raarvihke", "Dielddanuorri", "Loabák", "Gáivuotna",
+                        "Kárášjohka", "Guovdageaidnu", "Deatnu", "Unjárga"})
+
 
 class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", _("Kommuneadministrator")
@@ -218,6 +236,11 @@ class ImportJob(models.Model):
     warning_count = models.PositiveIntegerField(default=0)  # all of them
     changed_sample = models.JSONField(default=list, blank=True)  # the first changed rows, for the preview
     months = models.JSONField(default=list, blank=True)  # ["2020-05", ...] touched, for the recompute
+    # docs/import.md «Bare mine kommuner»: the uploader chose to import only the rows of her municipalities
+    only_mine = models.BooleanField(default=False)
+    # {kommunenummer: rows} outside the uploader's import rights: left out (only_mine), or, on a refused file whose
+    # only errors they are, the rows she may choose to leave out
+    skipped = models.JSONField(default=dict, blank=True)
     message = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -234,6 +257,15 @@ class ImportJob(models.Model):
     def more_warnings(self) -> int:
         """Warnings beyond the stored first 1 000."""
         return max(0, self.warning_count - len(self.warnings))
+
+    @property
+    def offers_only_mine(self) -> bool:
+        """A refused file whose only errors are rows of municipalities where the uploader may not import."""
+        return self.status == self.Status.FAILED and bool(self.skipped) and not self.only_mine
+
+    @property
+    def skipped_rows(self) -> int:
+        return sum(self.skipped.values())
 
 
 class Notice(models.Model):

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
 from .models import Municipality, Role
-from .selectors import doctor_municipalities, has_role, municipalities_for
+from .selectors import doctor_municipalities, has_role, municipalities_for, roles_by_municipality
 
 Result = tuple[bool, str]
 
@@ -22,6 +22,12 @@ def can_view(user, municipality) -> Result:
     if user.is_superuser or any(has_role(user, municipality, role) for role in Role.values):
         return True, ""
     return False, _("Du har ikke tilgang til denne kommunen.")
+
+
+def is_member(user, municipality) -> bool:
+    """Whether the user holds a role in the municipality. A superuser without one sees everything but is shown
+    no case forms: the steps need a municipal role (issue 18)."""
+    return bool(roles_by_municipality(user).get(municipality.pk))
 
 
 def can_administer(user, municipality) -> Result:

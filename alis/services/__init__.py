@@ -13,10 +13,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from alis import permissions, rules
 from alis.models import AlisAgreement, AlisEvent, SupervisionSession, SupervisorChange
 from alis.selectors import agreement_facts, compliance_for, hours_on, requirements
+from alis.services import letters
 from alis.signals import agreement_payments_changed
 from core.cases import CaseEngine, checks_as_dicts
 from core.months import add_months, first_of_month
@@ -43,7 +45,7 @@ def checks_for(agreement) -> list[rules.Check]:
 
 def _validate(agreement) -> None:
     if agreement.practice_id and agreement.practice.municipality_id != agreement.municipality_id:
-        raise ServiceError(errors={"practice": "Legekontoret ligger ikke i avtalens kommune."})
+        raise ServiceError(errors={"practice": gettext("Legekontoret ligger ikke i avtalens kommune.")})
     errors = rules.agreement_errors(
         start=agreement.start_date, end=agreement.end_date, position_percent=agreement.position_percent,
         employment_form=agreement.employment_form, annual_payment=agreement.annual_payment,
@@ -55,8 +57,8 @@ def _validate(agreement) -> None:
     duplicate = AlisAgreement.objects.filter(municipality_id=agreement.municipality_id,
                                              avtalenummer=agreement.avtalenummer).exclude(pk=agreement.pk)
     if duplicate.exists():
-        raise ServiceError(errors={"avtalenummer": f"Avtalenummer {agreement.avtalenummer} er allerede brukt i "
-                                                "kommunen. Velg et annet nummer."})
+        message = gettext("Avtalenummer %(number)s er allerede brukt i kommunen. Velg et annet nummer.")
+        raise ServiceError(errors={"avtalenummer": message % {"number": agreement.avtalenummer}})
 
 
 def _full_clean(instance, **kwargs) -> None:
@@ -107,6 +109,11 @@ class AlisEngine(CaseEngine):
         if step.action in ("approve", "terminate") and case.annual_payment > 0:
             _payments_changed(case, since=case.start_date if step.action == "approve" else on)
 
+    letter_actions = letters.LETTER_ACTIONS
+
+    def issue_letter(self, case, event):
+        return letters.issue(case, event)
+
 
 ENGINE = AlisEngine()
 agreement_transition = ENGINE.transition
@@ -135,7 +142,7 @@ def agreement_update(*, agreement: AlisAgreement, user) -> AlisAgreement:
     agreement.status = stored.status
     _require(permissions.can_edit(user, agreement))
     if stored.municipality_id != agreement.municipality_id:
-        raise ServiceError(errors={"municipality": "En avtale kan ikke flyttes til en annen kommune."})
+        raise ServiceError(errors={"municipality": gettext("En avtale kan ikke flyttes til en annen kommune.")})
     if agreement.start_date and not agreement.end_date:
         agreement.end_date = rules.default_end(agreement.start_date)
     _validate(agreement)
@@ -191,7 +198,7 @@ def supervisor_change(*, agreement: AlisAgreement, user, supervisor, from_date: 
 
 def _check_session(agreement, *, day, kind, hours, supervisor, group_leader, exclude_pk=None):
     if day is None or hours is None or not kind:
-        raise ServiceError(errors={k: "Feltet må fylles ut." for k, v in
+        raise ServiceError(errors={k: gettext("Feltet må fylles ut.") for k, v in
                                 (("date", day), ("hours", hours), ("kind", kind)) if v in (None, "")})
     errors = rules.session_errors(
         agreement=agreement_facts(agreement), day=day, kind=kind, hours=Decimal(hours),

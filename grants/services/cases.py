@@ -21,7 +21,7 @@ from grants.models import (
     IntroductionAllotment,
     IntroduksjonsAvtale,
 )
-from grants.services import ledger
+from grants.services import ledger, letters
 from practices.models import Doctor, ListCount, ListHolder
 from practices.permissions import can_administer, can_casework
 from practices.services import doctor_save
@@ -59,7 +59,8 @@ def grunntilskudd_applicant(patient_list) -> ListHolder:
     """The applicant is whoever holds the list now (docs/grants.md); a vacant list cannot apply."""
     holder = holder_on(patient_list, today())
     if holder is None or holder.doctor is None:
-        raise ServiceError("Listen har ingen fastlege nå (ubesatt) og kan ikke få grunntilskudd.", field="patient_list")
+        raise ServiceError(gettext("Listen har ingen fastlege nå (ubesatt) og kan ikke få grunntilskudd."),
+                           field="patient_list")
     return holder
 
 
@@ -239,7 +240,8 @@ class GrantEngine(CaseEngine):
     event_model = CaseEvent
     role_checks = {ADMINISTRATOR: can_administer, CASEWORKER: can_casework}
     action_labels = history_labels = ACTION_LABELS
-    approve_verb = "innvilge"
+    approve_verb = _("innvilge")
+    letter_actions = letters.LETTER_ACTIONS
 
     def event_link(self, case) -> dict:
         return {"grunntilskudd" if isinstance(case, GrunntilskuddApplication) else "introduksjon": case}
@@ -254,9 +256,9 @@ class GrantEngine(CaseEngine):
 
     def refusals(self, case, step, *, reason, on) -> dict[str, str]:
         if step.action == "submit" and isinstance(case, GrunntilskuddApplication) and case.avtale_fra is None:
-            return {"avtale_fra": "Oppgi når fastlegeavtalen startet (avtale_fra) før saken sendes inn."}
+            return {"avtale_fra": gettext("Oppgi når fastlegeavtalen startet (avtale_fra) før saken sendes inn.")}
         if step.action == "terminate":
-            return {"date": "Oppgi datoen saken avsluttes fra."} if on is None else _outside_period(case, on)
+            return {"date": gettext("Oppgi datoen saken avsluttes fra.")} if on is None else _outside_period(case, on)
         return {}
 
     def apply(self, case, step, *, reason, on):
@@ -270,6 +272,9 @@ class GrantEngine(CaseEngine):
             _date_the_agreement(case, today())
         if step.action in ("approve", "terminate"):
             _recompute_affected(case, user=user, since=on)
+
+    def issue_letter(self, case, event):
+        return letters.issue(case, event)
 
 
 ENGINE = GrantEngine()

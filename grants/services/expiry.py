@@ -10,6 +10,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 
 from alis.services import agreement_notices, complete_ended_agreements
+from core.i18n import source_text
 from core.months import add_months, first_of_month
 from grants import rules
 from grants.models import CaseStatus, GrunntilskuddApplication, IntroduksjonsAvtale
@@ -50,7 +51,8 @@ def _expire_broken_agreements(month: date) -> int:
         gap = rules.grunntilskudd_agreement_gap(doctor_id=case.doctor_id, avtale_fra=case.avtale_fra,
                                                 holding=holdings.get(case.patient_list_id))
         if gap and gap.final:
-            transition(case, action="expire", reason=f"Grunntilskuddet gjelder ikke lenger: {gap.message}.")
+            why = source_text(gap.message)  # the event is stored in bokmål
+            transition(case, action="expire", reason=f"Grunntilskuddet gjelder ikke lenger: {why}.")
             count += 1
     return count
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from alis.selectors import agreements_paying
 from core.money import format_kr
@@ -442,9 +443,9 @@ MONTH_WORKFLOW = Workflow(
     Transition(M.ATTESTED, "authorise", M.CLOSED, CASEWORKER, four_eyes=True),
     Transition(M.CLOSED, "reopen", M.OPEN, SUPERUSER, reason_required=True),
 )
-NOT_NOW = {"attest": "Måneden er allerede attestert eller lukket.",
-           "authorise": "Måneden må attesteres før den kan anvises.",
-           "reopen": "Bare lukkede måneder kan gjenåpnes."}
+NOT_NOW = {"attest": gettext_lazy("Måneden er allerede attestert eller lukket."),
+           "authorise": gettext_lazy("Måneden må attesteres før den kan anvises."),
+           "reopen": gettext_lazy("Bare lukkede måneder kan gjenåpnes.")}
 
 
 def _close_step(payment_month: PaymentMonth, action: str, change_reason: str, **fields) -> PaymentMonth:
@@ -454,9 +455,9 @@ def _close_step(payment_month: PaymentMonth, action: str, change_reason: str, **
         try:
             step = MONTH_WORKFLOW.transition_for(locked.status, action)
         except TransitionNotAllowed:
-            raise ServiceError(NOT_NOW[action]) from None
+            raise ServiceError(str(NOT_NOW[action])) from None
         if step.four_eyes and locked.attested_by_id == fields.get("authorised_by").pk:
-            raise ServiceError("Den som attesterte måneden, kan ikke også anvise den (to personer kreves).")
+            raise ServiceError(gettext("Den som attesterte måneden, kan ikke også anvise den (to personer kreves)."))
         locked.status = step.target
         for name, value in fields.items():
             setattr(locked, name, value)
@@ -485,15 +486,15 @@ def authorise_month(*, payment_month: PaymentMonth, user) -> PaymentMonth:
 def reopen_month(*, payment_month: PaymentMonth, user, reason: str) -> PaymentMonth:
     """Only a superuser, with a reason kept in the history (docs/payments.md)."""
     if not user.is_superuser:
-        raise ServiceError("Bare en superbruker kan gjenåpne en lukket måned.")
+        raise ServiceError(gettext("Bare en superbruker kan gjenåpne en lukket måned."))
     if not reason.strip():
-        raise ServiceError("Skriv en begrunnelse for gjenåpningen.")
+        raise ServiceError(gettext("Skriv en begrunnelse for gjenåpningen."))
     # The reason is kept only in the history's change reason: it must fit its column and be storable text.
     prefix = f"Gjenåpnet av {user.username}: "
     room = PaymentMonth.history.model._meta.get_field("history_change_reason").max_length - len(prefix)
     if len(reason.strip()) > room:
-        raise ServiceError(f"Begrunnelsen er for lang: skriv høyst {room} tegn.")
+        raise ServiceError(gettext("Begrunnelsen er for lang: skriv høyst %(room)s tegn.") % {"room": room})
     if "\x00" in reason:
-        raise ServiceError("Begrunnelsen inneholder et ugyldig tegn (NUL). Fjern det og prøv igjen.")
+        raise ServiceError(gettext("Begrunnelsen inneholder et ugyldig tegn (NUL). Fjern det og prøv igjen."))
     return _close_step(payment_month, "reopen", prefix + reason.strip(), attested_by=None, attested_at=None,
                        authorised_by=None, authorised_at=None)

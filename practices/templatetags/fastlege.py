@@ -7,7 +7,8 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from core import money
-from core.months import format_month, month_label
+from core.i18n import localized
+from core.months import format_month, month_label, parse_month
 
 register = template.Library()
 
@@ -38,8 +39,16 @@ def month(value):
 
 @register.filter
 def monthname(value):
-    """date → `mai 2020`."""
-    return "" if value is None else month_label(value)
+    """date (or `2020-05`, as a stored result has it) → `mai 2020`, in the page's language."""
+    if value in (None, ""):
+        return ""
+    return month_label(parse_month(value) if isinstance(value, str) else value)
+
+
+@register.filter
+def check_message(check):
+    """A stored eligibility check's message in the page's language (core.workflow.Check.as_dict)."""
+    return localized(check)
 
 
 @register.simple_tag(takes_context=True)

@@ -30,7 +30,9 @@
       type: "bar",
       data: { labels: d.labels, datasets: [{ label: "Lister", data: d.values,
               backgroundColor: d.labels.map((l) => (l === d.knekkpunkt ? "#dc3545" : "#6c757d")) }] },
-      options: { maintainAspectRatio: false, animation: false, plugins: { legend: { display: false } } },
+      options: { maintainAspectRatio: false, animation: false, plugins: { legend: { display: false } },
+                 scales: { x: { title: { display: true, text: d.x_axis } },
+                           y: { beginAtZero: true, title: { display: true, text: d.axis }, ticks: { precision: 0 } } } },
     }),
   };
   document.querySelectorAll("canvas[data-chart]").forEach((canvas) => {

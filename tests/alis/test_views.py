@@ -354,3 +354,11 @@ def test_state_grant_income_per_year_is_prorated_and_counts_only_agreements_ever
         2021: D("100821.92"), 2022: D("200000.00"), 2023: D("200000.00"), 2024: D("200000.00"),
         2025: D("200000.00"), 2026: D("99178.08")}
     assert "100\xa0821,92 kr" in body(response)
+
+
+def test_a_superuser_without_a_role_is_shown_no_decision_forms(client, running, django_user_model):
+    root = django_user_model.objects.create_superuser("root", password=factories.PASSWORD)
+    client.force_login(root)
+    response = client.get(reverse("alis:agreement_detail", args=[running.pk]))
+    assert response.status_code == 200 and response.context["actions"] == {}
+    assert 'data-testid="terminate"' not in body(response)  # the termination form she could not send

@@ -96,6 +96,8 @@ def test_schema_is_openapi_3_with_every_endpoint_of_the_contract(client, auditor
 
 def test_docs_page_loads_swagger_ui_from_static_not_a_cdn(client, auditor):
     client.force_login(auditor)
+    assert client.get("/api/v1/docs/").headers["Location"] == "/api/docs/"  # where a reader of /api/v1/ looks
+    assert client.get("/api/v1/schema/").headers["Location"] == "/api/schema/"
     response = client.get("/api/docs/")
     assert response.status_code == 200
     html = response.content.decode()

@@ -82,7 +82,7 @@ def test_register_submit_approve_and_log_supervision(page, oslo):
     form.locator("#id_date").fill((timezone.localdate() + timedelta(days=1)).isoformat())
     form.locator("#id_hours").fill("1")
     form.get_by_role("button", name="Registrer").click()
-    page.get_by_text("er fram i tid").wait_for()
+    page.get_by_test_id("error-summary").get_by_text("er fram i tid").wait_for()  # the summary links to the field
     assert SupervisionSession.objects.filter(agreement=agreement).count() == 2
     assert_accessible(page)
     page.screenshot(path="test-artifacts/alis-supervision-logged.png", full_page=True)

@@ -108,3 +108,31 @@ def test_at_390_px_no_amount_sits_off_screen(page, oslo):
     box = page.get_by_test_id("month-total").bounding_box()
     assert box["x"] + box["width"] <= 390
     assert_accessible(page)
+    # every other table page: a table too wide for the phone becomes cards (app.js), nothing scrolls sideways
+    for path in ("/utbetalinger/", "/rapport/?fra=2020-01&til=2020-12", "/grunntilskudd/", "/alis/",
+                 "/legekontor/", "/satser/", "/import/", "/hva-om/"):
+        page.goto(page.base_url + path)
+        assert fits_a_phone(page) == [], path
+    page.goto(page.base_url + "/rapport/?fra=2020-01&til=2020-12")
+    assert "Sum: " in page.get_by_test_id("report").locator("td.fw-bold").first.evaluate(
+        "td => getComputedStyle(td, '::before').content")
+    page.screenshot(path="test-artifacts/mobile-report.png", full_page=True)
+
+
+def fits_a_phone(page) -> list[str]:
+    """What a phone's user cannot see: a visible cell, link or button past the screen's edge, or a box that
+    scrolls sideways."""
+    return page.evaluate("""() => {
+      const width = document.documentElement.clientWidth, off = [];
+      for (const el of document.querySelectorAll('main td, main th, main a, main button, main .num')) {
+        const box = el.getBoundingClientRect();
+        if (box.width && (box.right > width + 1 || box.left < -1))
+          off.push(el.tagName + ' ' + el.textContent.trim().slice(0, 30));
+      }
+      for (const el of document.querySelectorAll('main *')) {
+        const sideways = ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
+        if (sideways && el.scrollWidth > el.clientWidth + 1) off.push('scrolls: ' + el.className);
+      }
+      if (document.documentElement.scrollWidth > width) off.push('page ' + document.documentElement.scrollWidth);
+      return off;
+    }""")

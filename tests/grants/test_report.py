@@ -43,3 +43,19 @@ def test_report_query_count_does_not_grow_with_the_period(client, oslo, auditor,
         assert client.get(reverse("grants:report"), {"fra": "2020-01", "til": "2020-03"}).status_code == 200
     with django_assert_max_num_queries(len(short.captured_queries)):
         assert client.get(reverse("grants:report"), {"fra": "2020-01", "til": "2023-12"}).status_code == 200
+
+
+def test_report_opens_on_the_latest_month_with_data_and_says_when_a_period_has_none(client, oslo, auditor):
+    holder = factories.ListHolderFactory(patient_list__practice__municipality=oslo)
+    factories.ListCountFactory(patient_list=holder.patient_list, month=date(2022, 6, 1), antall_pasienter=1500)
+    ledger.recompute_month(municipality_id=oslo.pk, month=date(2022, 6, 1))
+    client.force_login(auditor)
+    response = client.get(reverse("grants:report"))
+    assert (response.context["first"], response.context["last"]) == (date(2022, 1, 1), date(2022, 6, 1))
+    assert not response.context["empty"] and response.context["totals"]["sum"] == Decimal("76333.34")
+    body = response.content.decode()
+    assert "juni 2022" in body and body.count("ikke beregnet") == 5  # January to May have no payment month
+    response = client.get(reverse("grants:report"), {"fra": "2026-01", "til": "2026-03"})
+    assert response.context["empty"]
+    assert "Ingen måned fra januar 2026 til mars 2026 er beregnet for kommunen." in response.content.decode()
+    assert "Siste måned med data er juni 2022." in response.content.decode()

@@ -132,3 +132,18 @@ def test_dashboard_worklist_and_notices(client, small_list, administrator, casew
     assert f"Grunntilskudd #{case.pk}" in client.get(reverse("dashboard")).content.decode()
     client.force_login(administrator)
     assert f"Grunntilskudd #{case.pk}" not in client.get(reverse("dashboard")).content.decode()
+
+
+def test_a_superuser_without_a_role_is_shown_no_case_forms(client, small_list, administrator, django_user_model):
+    case = cases.save_grunntilskudd_draft(user=administrator, patient_list=small_list.patient_list,
+                                          avtale_fra=date(2020, 6, 15))
+    cases.transition(case, action="submit", user=administrator)
+    root = django_user_model.objects.create_superuser("root", password=factories.PASSWORD)
+    client.force_login(root)
+    response = client.get(reverse("grants:grunntilskudd_detail", args=[case.pk]))
+    body = response.content.decode()
+    assert response.context["actions"] == [] and 'data-testid="action-approve"' not in body
+    assert "Du har ingen rolle i 0301 Oslo - Oslove. Saken behandles av kommunens administratorer" in body
+    client.force_login(administrator)  # a member still sees the step she may not take, with the reason
+    assert "Bare saksbehandlere i 0301 Oslo - Oslove kan gjøre dette." in client.get(
+        reverse("grants:grunntilskudd_detail", args=[case.pk])).content.decode()
