@@ -60,9 +60,21 @@ def test_dated_figures_error_summary_norwegian_dates_and_no_forms_for_a_superuse
     page.screenshot(path="test-artifacts/form-error-summary.png", full_page=True)
     assert_accessible(page)
 
-    # 10: the superuser, who holds no role in Oslo, is shown the case but no forms she cannot send
+    # 8: the case page in nynorsk and English: its checks, months and history follow the language
     case = cases.save_grunntilskudd_draft(user=administrator, patient_list=holder.patient_list,
                                           avtale_fra=date(2020, 6, 15))
+    page.goto(page.base_url + f"/grunntilskudd/{case.pk}/")
+    for language, covers, created in (("nn", "Dekkjer juni 2020 til mai 2022.", "Oppretta"),
+                                      ("en", "Covers June 2020 to May 2022.", "Created")):
+        with page.expect_navigation():
+            page.select_option("#language-switch", language)
+        assert page.get_by_text(covers).is_visible(), language
+        assert created in page.get_by_test_id("timeline").inner_text()
+        page.screenshot(path=f"test-artifacts/case-{language}.png", full_page=True)
+    with page.expect_navigation():
+        page.select_option("#language-switch", "nb")
+
+    # 10: the superuser, who holds no role in Oslo, is shown the case but no forms she cannot send
     django_user_model.objects.create_superuser("root", password=factories.PASSWORD)
     page.get_by_role("button", name="Logg ut").click()
     login(page, "root")

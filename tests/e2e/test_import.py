@@ -89,3 +89,11 @@ def test_administrator_imports_only_the_rows_of_her_municipality(page, oslo, tmp
     page.screenshot(path="test-artifacts/import-only-mine-done.png", full_page=True)
     assert ListCount.objects.count() == 24
     assert set(ListCount.objects.values_list("patient_list__municipality__kommunenummer", flat=True)) == {"0301"}
+    # point 4: a colleague in Oslo (another role) finds the job in the shared history, with who and the counts
+    factories.member(oslo, "auditor", username="rita")
+    page.get_by_role("button", name="Logg ut").click()
+    login(page, "rita")
+    page.goto(page.base_url + "/import/")
+    row = page.get_by_test_id("import-log").locator("tbody tr").first
+    assert row.locator("td").all_inner_texts()[1:4] == ["to-kommuner.csv", "kari", "Fullført"]
+    page.screenshot(path="test-artifacts/import-history-colleague.png", full_page=True)
