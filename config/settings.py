@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "alis",
     "grants",
     "scenarios",
+    "payout",
 ]
 
 MIDDLEWARE = [

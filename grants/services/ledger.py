@@ -487,6 +487,9 @@ def reopen_month(*, payment_month: PaymentMonth, user, reason: str) -> PaymentMo
     """Only a superuser, with a reason kept in the history (docs/payments.md)."""
     if not user.is_superuser:
         raise ServiceError(gettext("Bare en superbruker kan gjenåpne en lukket måned."))
+    if hasattr(payment_month, "payment_file"):  # payout.PaymentFile: the bank has the money (docs/payments.md, «Betaling og bilag»)
+        raise ServiceError(gettext("Måneden har en betalingsfil og kan ikke gjenåpnes. Senere rettelser føres som "
+                                   "korreksjon i neste åpne måned."))
     if not reason.strip():
         raise ServiceError(gettext("Skriv en begrunnelse for gjenåpningen."))
     # The reason is kept only in the history's change reason: it must fit its column and be storable text.
