@@ -1,6 +1,6 @@
-"""From an authorised month to the bank and the books (docs/payments.md, «Betaling og bilag», SPEC §9a): who receives a doctor's lines
-(payees with a kontonummer a second person has confirmed), the municipality's own account and its account
-strings, and the payment file made once per month."""
+"""From an authorised month to the bank and the books (docs/payments.md, «Betaling og bilag»): who receives a
+doctor's lines (payees with a kontonummer a second person has confirmed), the municipality's own account and its
+account strings, and the payment file made once per month."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError

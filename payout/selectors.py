@@ -1,4 +1,5 @@
-"""Reads of the payout (docs/payments.md, «Betaling og bilag»): the payee valid on a month's first day, the lines a month pays out."""
+"""Reads of the payout (docs/payments.md, «Betaling og bilag»): the payee valid on a month's first day, the lines a
+month pays out."""
 
 from collections import defaultdict
 from datetime import date

@@ -487,7 +487,7 @@ def reopen_month(*, payment_month: PaymentMonth, user, reason: str) -> PaymentMo
     """Only a superuser, with a reason kept in the history (docs/payments.md)."""
     if not user.is_superuser:
         raise ServiceError(gettext("Bare en superbruker kan gjenåpne en lukket måned."))
-    if hasattr(payment_month, "payment_file"):  # payout.PaymentFile: the bank has the money (docs/payments.md, «Betaling og bilag»)
+    if hasattr(payment_month, "payment_file"):  # payout.PaymentFile: the bank has the money (docs/payments.md)
         raise ServiceError(gettext("Måneden har en betalingsfil og kan ikke gjenåpnes. Senere rettelser føres som "
                                    "korreksjon i neste åpne måned."))
     if not reason.strip():
