@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("grants.urls")),
     path("", include("alis.urls")),
     path("", include("scenarios.urls")),
+    path("", include("payout.urls")),
 ]
 
 handler403 = "config.views.permission_denied"

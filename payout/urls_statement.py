@@ -1,0 +1,3 @@
+"""URLs of the payout (docs/payments.md, «Betaling og bilag»): statement."""
+
+urlpatterns = []
