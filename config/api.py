@@ -19,6 +19,7 @@ from alis import api as alis_api
 from core import tokens
 from core.api import ERRORS, ApiMixin, DetailSerializer, exception_handler, not_found
 from grants import api as grants_api
+from payout import payee_api
 from practices import api as practices_api
 
 # --- token login ------------------------------------------------------------------------------------------
@@ -90,7 +91,7 @@ class DocsView(LoginRequiredDocsMixin, SpectacularSwaggerSplitView):
 
 def _v1_patterns():
     router = SimpleRouter()
-    for module in (practices_api, grants_api, alis_api):
+    for module in (practices_api, grants_api, alis_api, payee_api):
         for prefix, viewset, basename in module.ROUTES:
             router.register(prefix, viewset, basename=basename)
     return [
