@@ -71,3 +71,16 @@ def _short(filename: str) -> str:
         if marker in filename:
             return filename.split(marker, 1)[1]
     return filename
+
+
+def forget_queue(url: str, queue: str) -> None:
+    """Remove what a bench's own queue left in Redis: the keys that carry its unique name, nothing else."""
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=2)
+        keys = list(client.scan_iter(match=f"*{queue}*"))
+        if keys:
+            client.delete(*keys)
+    except Exception:  # noqa: BLE001 - tidying only
+        pass

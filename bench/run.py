@@ -34,8 +34,9 @@ from urllib.parse import unquote, urlsplit
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 RESULTS = BENCH_DIR / "results.json"
-BENCH_DATABASE = "fastlege_bench"
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "fastlege_bench")  # another name: two benches side by side
 SECTIONS = ["import_bench", "recompute_bench", "pages_bench", "scenario_bench"]
+OPTIONAL = ["load_bench"]  # about six minutes: `run.py load` alone, or `--load` after the others
 RESULT_PREFIX = "BENCH-RESULT "
 
 
@@ -203,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sections", default=",".join(SECTIONS), help=f"comma-separated section modules [{','.join(SECTIONS)}]"
     )
+    parser.add_argument("--load", action="store_true", help="also run the load section (Locust, ~6 min)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a figure misses its target")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (generated files)")
     parser.add_argument("--step", help=argparse.SUPPRESS)
@@ -210,6 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     if options.step:
         _run_step(options.step, rest)
         return 0
+    if options.load:
+        options.sections += ",load_bench"
+    if rest and all(f"{name}_bench" in SECTIONS + OPTIONAL for name in rest):  # `run.py load`: only those sections
+        options.sections, rest = ",".join(f"{name}_bench" for name in rest), []
     if rest:
         parser.error(f"unknown arguments: {' '.join(rest)}")
 

@@ -3,6 +3,9 @@
 A run writes inside one transaction, so the database row cannot show progress until commit; the cache can
 (Redis when there is a broker, shared by worker and web). The row keeps the final state."""
 
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import models
@@ -15,11 +18,41 @@ def _key(kind: str, pk: int) -> str:
     return f"progress:{kind}:{pk}"
 
 
+_LISTENERS: list[Callable[[str, int, int], None]] = []
+
+
 def set_progress(kind: str, pk: int, percent: int) -> None:
+    percent = max(0, min(100, int(percent)))
     try:
-        cache.set(_key(kind, pk), max(0, min(100, int(percent))), TTL)
+        cache.set(_key(kind, pk), percent, TTL)
     except Exception:  # noqa: BLE001 - progress is a courtesy; never fail a run over it
         pass
+    notify(kind, pk, percent)
+
+
+def set_progress_many(kind: str, pks: Iterable[int], percent: int) -> None:
+    """The same percentage for many runs in one cache round trip (a month's runs finish together)."""
+    percent = max(0, min(100, int(percent)))
+    try:
+        cache.set_many({_key(kind, pk): percent for pk in pks}, TTL)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def notify(kind: str, pk: int, percent: int) -> None:
+    """Tell the listeners in this process (a command's progress bar, core.terminal) how far a step has come."""
+    for listener in list(_LISTENERS):
+        listener(kind, pk, percent)
+
+
+@contextmanager
+def listening(callback: Callable[[str, int, int], None]):
+    """Call `callback(kind, pk, percent)` for every progress event in this process while the block runs."""
+    _LISTENERS.append(callback)
+    try:
+        yield
+    finally:
+        _LISTENERS.remove(callback)
 
 
 def get_progress(kind: str, pk: int, default: int = 0) -> int:

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from core.months import format_month, parse_month
+from core.terminal import progress_bar
 from grants.services import ledger
 from practices.models import Municipality
 
@@ -24,7 +25,8 @@ class Command(BaseCommand):
             municipalities = [found]
         else:
             municipalities = list(ledger.municipalities_with_lists())
-        outcomes = ledger.recompute_months(municipality_ids=[m.pk for m in municipalities], month=month)
+        with progress_bar(self, {"recompute": f"Beregner {format_month(month)}"}):
+            outcomes = ledger.recompute_months(municipality_ids=[m.pk for m in municipalities], month=month)
         for target in municipalities:
             outcome = outcomes[target.pk]
             self.stdout.write(f"{target.kommunenummer} {format_month(month)}: linjer {outcome.lines}, "

@@ -6,6 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from core.months import format_month, parse_month
+from core.terminal import progress_bar
 from practices.generate import DEFAULT_START, csv_bytes, generate, write_to_db
 from practices.models import Municipality
 
@@ -53,7 +54,8 @@ class Command(BaseCommand):
                 raise CommandError(f"Kan ikke skrive {csv}: {error.strerror}") from None
             target = f"fil {path}"
         else:
-            write_to_db(data)
+            with progress_bar(self, {"generate": "Skriver til databasen"}):
+                write_to_db(data)
             target = "databasen"
         self.stdout.write(
             f"lister {data.lists}, listemåneder {len(data.rows)}, kommuner {data.municipalities}, "
