@@ -7,6 +7,7 @@ the process is not the test suite (see docs/operations.md).
 
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "grants",
     "scenarios",
     "payout",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -103,6 +105,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "accounts.oidc.OidcBackend",  # inert unless OIDC_RP_CLIENT_ID is set
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -121,6 +124,30 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "config.forms.axes_username"  # cut to the log's column: no 500 on a long name
+AXES_SENSITIVE_PARAMETERS = ["code", "state", "session_state", "id_token"]  # an OIDC callback's query
+
+# Login with the municipality's account (OpenID Connect; docs/operations.md «Innlogging med kommunens konto»):
+# off unless OIDC_RP_CLIENT_ID is set. One provider per deployment; the endpoints from OIDC_OP_DISCOVERY_URL
+# or each OIDC_OP_*_ENDPOINT. Code flow with PKCE; ID tokens checked for signature, issuer, audience, expiry, nonce.
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_OP_DISCOVERY_URL = env.str("OIDC_OP_DISCOVERY_URL", default="")
+OIDC_OP_ISSUER = env.str("OIDC_OP_ISSUER", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_OP_LOGOUT_ENDPOINT = env.str("OIDC_OP_LOGOUT_ENDPOINT", default="")
+OIDC_GROUP_ROLES = env.json("OIDC_GROUP_ROLES", default={})  # {"group": {"kommune": "0301", "rolle": "caseworker"}}
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_TENANTS = env.json("OIDC_TENANTS", default={})  # Entra ID multi-tenant: {"tenant id": ["0301", …]}
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's logout
+OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)
+OIDC_CREATE_USER = False  # accounts.oidc decides who may come in
+PASSWORD_LOGIN = env.bool("PASSWORD_LOGIN", default=True)  # 0: only «Logg inn med kommunens konto» (when OIDC is on)
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="nb")
 LANGUAGES = [("nb", "Norsk bokmål"), ("nn", "Norsk nynorsk"), ("en", "English")]
@@ -187,6 +214,7 @@ CACHES = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="fastlege@kommune.example")
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")  # the links in e-mails
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -229,6 +257,9 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+# A logout form redirects on to the provider's end-session endpoint: form-action must allow its origin.
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] += sorted({
+    "{0.scheme}://{0.netloc}".format(urlsplit(url)) for url in (OIDC_OP_DISCOVERY_URL, OIDC_OP_LOGOUT_ENDPOINT) if url})
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

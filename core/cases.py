@@ -9,6 +9,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +26,10 @@ from core.workflow import (
     check_dict_localized,
     step_permission,
 )
+
+# Sent in the decision's transaction (approve, reject) with case=, action=, user= and url= (the case page): the
+# accounts app writes the notice to whoever submitted the case (docs/operations.md, «E-postvarsler»).
+case_decided = Signal()
 
 
 class Case(models.Model):
@@ -120,6 +125,10 @@ class CaseEngine:
     def after(self, case, step: Transition, *, user, on: date | None) -> None:
         """What follows a step once it is saved (payments to recompute, a date to write elsewhere)."""
 
+    def case_url(self, case) -> str:
+        """The case's page, for notices."""
+        return ""
+
     letter_actions: tuple[str, ...] = ()  # the decisions that get a PDF letter (core.letters)
 
     def issue_letter(self, case, event):
@@ -206,6 +215,8 @@ class CaseEngine:
         case.save()
         event = self.record(case, action=action, from_status=from_status, user=user, reason=event_reason)
         self.after(case, step, user=user, on=on)
+        if action in ("approve", "reject"):
+            case_decided.send(sender=type(case), case=case, action=action, user=user, url=self.case_url(case))
         # in the decision's transaction, from the locked row: the letter says what was decided, nothing later;
         # a letter that fails is logged and left out, the decision stands (core.letters.issue)
         if action in self.letter_actions:

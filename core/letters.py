@@ -68,7 +68,8 @@ def letter_css() -> str:
 
 def render_pdf(body_template: str, context: dict) -> bytes:
     """The letter as PDF bytes: `body_template` inside templates/letters/pdf.html, in Bokmål (a letter's
-    language does not follow the caseworker's screen)."""
+    language does not follow the caseworker's screen). The yearly statement uses it too (payout.statement_views);
+    `context` gives `title` and `municipality` for the document's metadata."""
     from weasyprint import HTML  # a heavy import only the decision path pays for
 
     with translation.override("nb"):

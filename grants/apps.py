@@ -12,3 +12,4 @@ class GrantsConfig(AppConfig):
 
         list_import.CLOSED_MONTH_CHECKS.append(signals.closed_months)
         practices_selectors.DOCTOR_APPEARANCES.append(selectors.doctor_case_municipalities)
+        practices_selectors.IMPORT_RECOMPUTE.append(selectors.import_recompute)

@@ -12,6 +12,10 @@ from grants.services.expiry import expire_eligibility
 from practices.demo import DEMO_MUNICIPALITIES
 from practices.models import Doctor, Municipality, PatientList
 
+# Demo data of the apps to the left of grants (payout: payees and Oslo's account), registered in their
+# AppConfig.ready(); load_demo runs them after the payments, and grants imports none of them (docs/architecture.md).
+DEMO_LOADERS: list = []
+
 
 def load_payments():
     """Compute every demo month (the import's recompute does this already when tasks run eagerly) and close

@@ -33,6 +33,7 @@ def xlsx_cell(value):
     them, which made the export a 500), guarded again when removing them uncovers a formula start."""
     if not isinstance(value, str):
         return value
+    value = value.replace("\r\n", "\n").replace("\r", "\n")  # one line end whichever XML writer openpyxl uses
     cleaned = NOT_IN_XLSX.sub("", value)
     return value if cleaned == value else safe_text(cleaned)
 

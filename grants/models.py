@@ -156,6 +156,9 @@ class PaymentRun(Run):
     total = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     missing = models.PositiveIntegerField(default=0)
     corrections = models.PositiveIntegerField(default=0)
+    # the import whose counts it recomputes: the import's page follows its runs (docs/import.md)
+    import_job = models.ForeignKey("practices.ImportJob", on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
 
     class Meta:
         ordering = ["-created_at"]

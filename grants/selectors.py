@@ -376,3 +376,15 @@ def introduksjon_paying(municipality_ids: list[int], month: date) -> list[dict]:
     return [{"id": r["pk"], "municipality_id": r["municipality_id"], "doctor_id": r["doctor_id"],
              "annual": r["annual_contribution"], "start": r["start_date"],
              "end": effective_end(r["end_date"], r["terminated_on"])} for r in rows]
+
+
+def import_recompute(user, job) -> dict | None:
+    """{"total", "done", "failed", "percent"} of the payment runs an import started in the user's municipalities,
+    in one query; None when it started none there (docs/import.md)."""
+    counts = PaymentRun.objects.filter(import_job=job, municipality__in=municipalities_for(user)).aggregate(
+        total=Count("pk"), done=Count("pk", filter=Q(status=PaymentRun.Status.DONE)),
+        failed=Count("pk", filter=Q(status=PaymentRun.Status.FAILED)))
+    if not counts["total"]:
+        return None
+    finished = counts["done"] + counts["failed"]
+    return {**counts, "finished": finished == counts["total"], "percent": 100 * finished // counts["total"]}

@@ -1,25 +1,26 @@
 """Recompute the months an import touched, once it has committed (docs/operations.md)."""
 
-from collections import defaultdict
-
+from django.db.models.signals import post_save
 from django.dispatch import receiver
+from django.utils import timezone
 
 from alis.signals import agreement_payments_changed
 from grants.models import PaymentMonth
-from grants.services.ledger import start_recompute_many, start_recompute_months
+from grants.services.ledger import start_recompute_keys, start_recompute_months
+from grants.services.notices import month_waiting
 from practices.models import Municipality
 from practices.signals import list_counts_changed
 
 
 @receiver(list_counts_changed)
 def recompute_after_import(sender, months, **kwargs):
+    """One run per municipality and month the import touched (`sender`, the ImportJob), all carried out by one task,
+    month by month."""
     municipalities = {m.kommunenummer: m for m in Municipality.objects.filter(
         kommunenummer__in={knr for knr, _ in months})}
-    by_month = defaultdict(list)
-    for kommunenummer, month in months:
-        by_month[month].append(municipalities[kommunenummer])
-    for month, touched in sorted(by_month.items()):
-        start_recompute_many(municipalities=touched, month=month, trigger="import")
+    keys = sorted(months, key=lambda key: (key[1], key[0]))
+    start_recompute_keys(keys=[(municipalities[knr], month) for knr, month in keys], trigger="import",
+                         import_job_id=getattr(sender, "pk", None))
 
 
 def closed_months(keys) -> set:
@@ -35,3 +36,9 @@ def closed_months(keys) -> set:
 def recompute_after_alis_decision(sender, municipality_id, months, **kwargs):
     """An ALIS approval or termination changed what an agreement pays: recompute those months (docs/operations.md)."""
     start_recompute_months(municipality=Municipality.objects.get(pk=municipality_id), months=months)
+
+
+@receiver(post_save, sender=PaymentMonth)
+def month_waits(sender, instance, **kwargs):
+    """A month that now waits for attestation or authorisation: a notice to the caseworkers (once per step)."""
+    month_waiting(instance, today=timezone.localdate())

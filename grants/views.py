@@ -25,6 +25,10 @@ from practices.models import Doctor, Role
 from practices.permissions import require
 from practices.selectors import roles_by_municipality
 
+# Sections other apps add to the month page: payout registers its «Betaling» (request, payment_month) -> HTML in
+# its AppConfig.ready() (docs/architecture.md: the app on the left registers in the right one's list).
+PAYMENT_MONTH_SECTIONS: list = []
+
 
 def _month(value: str):
     try:
@@ -84,6 +88,9 @@ def payment_month(request, kommunenummer, month):
         "grunntilskudd_not_paying": selectors.grunntilskudd_not_paying(municipality, month),
         "doctors": lines.exclude(doctor=None).filter(kept_by_municipality=False).values(
             "doctor__hpr_nummer", "doctor__name").distinct().order_by("doctor__name"),
+        "sections": [section(request, payment_month) for section in PAYMENT_MONTH_SECTIONS],
+        # a month with a payment file cannot be reopened (ledger.reopen_month): the button says so
+        "has_payment_file": bool(payment_month.pk) and hasattr(payment_month, "payment_file"),
     })
 
 

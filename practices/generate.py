@@ -303,6 +303,7 @@ def write_to_db(data: NationalData, *, batch_size: int = BATCH, reason: str = "g
     from django.db import transaction
     from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+    from core.progress import notify
     from practices.models import Doctor, ListCount, ListHolder, Municipality, PatientList, Practice
 
     def upsert(model, key, objects, fields):
@@ -333,9 +334,11 @@ def write_to_db(data: NationalData, *, batch_size: int = BATCH, reason: str = "g
             ],
             ["name", "municipality", "address"],
         )
+        notify("generate", 0, 5)
         upsert(
             Doctor, "hpr_nummer", [Doctor(hpr_nummer=hpr, name=name) for hpr, name in data.doctors.items()], ["name"]
         )
+        notify("generate", 0, 15)
         practice_ids = dict(
             Practice.objects.filter(organisasjonsnummer__in=data.practices).values_list("organisasjonsnummer", "id")
         )
@@ -381,6 +384,7 @@ def write_to_db(data: NationalData, *, batch_size: int = BATCH, reason: str = "g
             ListCount.objects.filter(patient_list_id__in=list_ids.values()).delete()
             ListHolder.objects.filter(patient_list_id__in=list_ids.values()).delete()
 
+        notify("generate", 0, 25)
         holders, counts, previous = [], [], {}
         for row in data.rows:
             key = (row.kommunenummer, row.listenummer)
@@ -406,5 +410,7 @@ def write_to_db(data: NationalData, *, batch_size: int = BATCH, reason: str = "g
                 )
             )
         bulk_create_with_history(holders, ListHolder, batch_size=batch_size, default_change_reason=reason)
+        notify("generate", 0, 40)
         for start in range(0, len(counts), batch_size):
             ListCount.objects.bulk_create(counts[start : start + batch_size])
+            notify("generate", 0, 40 + 60 * min(len(counts), start + batch_size) // max(1, len(counts)))

@@ -17,7 +17,14 @@ from core.progress import progress_of
 from .forms import ImportForm
 from .models import ImportJob
 from .permissions import can_import, require
-from .selectors import import_file_for, import_jobs_for, import_report_for, payment_months_of_import, skipped_names
+from .selectors import (
+    import_file_for,
+    import_jobs_for,
+    import_report_for,
+    payment_months_of_import,
+    recompute_of_import,
+    skipped_names,
+)
 from .services.list_import import import_confirm, import_upload
 
 
@@ -68,7 +75,7 @@ def import_detail(request, pk):
     return render(request, "practices/import_detail.html", {
         "job": job, "progress": _progress(job), "can_confirm": job.user_id == request.user.pk,
         **import_report_for(request.user, job), "payment_months": payment_months_of_import(request.user, job),
-        "names": skipped_names([job]),
+        "names": skipped_names([job]), "recompute": recompute_of_import(request.user, job),
     })
 
 
@@ -93,6 +100,14 @@ def import_progress(request, pk):
         response["HX-Refresh"] = "true"
         return response
     return render(request, "practices/_import_progress.html", {"job": job, "progress": _progress(job)})
+
+
+@login_required
+def import_recompute(request, pk):
+    """The recompute the import started, polled by htmx every two seconds until its runs have finished."""
+    job = _job(request, pk)
+    return render(request, "practices/_import_recompute.html", {"job": job,
+                                                                "recompute": recompute_of_import(request.user, job)})
 
 
 @login_required

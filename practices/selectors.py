@@ -48,6 +48,22 @@ def has_role(user, municipality, role: str) -> bool:
 # (docs/architecture.md).
 DOCTOR_APPEARANCES: list = []
 
+# The recompute an import started: grants registers (user, job) -> {"total", "done", "failed"} of the payment runs
+# the user may see, or None, in its AppConfig.ready(); the import's page shows it while it runs (docs/import.md).
+IMPORT_RECOMPUTE: list = []
+
+
+def recompute_of_import(user, job) -> dict | None:
+    """How far the recompute of the payment months a finished import changed has come (None: no recompute)."""
+    if job.status != ImportJob.Status.DONE or not job.months:
+        return None
+    return next((found for source in IMPORT_RECOMPUTE if (found := source(user, job)) is not None), None)
+
+
+# Documents about a doctor that other apps offer on the doctor's page: payout registers
+# (doctor, municipalities) -> [{heading, label, url}] (the yearly statements) in its AppConfig.ready().
+DOCTOR_DOCUMENTS: list = []
+
 
 def doctor_municipalities(doctor_ids) -> dict[int, set[int]]:
     """{doctor_id: {municipality_id}} where each doctor has (or had) a list, a case or an agreement — the

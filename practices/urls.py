@@ -18,5 +18,6 @@ urlpatterns = [
     path("import/<int:pk>/", import_views.import_detail, name="import_detail"),
     path("import/<int:pk>/bekreft/", import_views.import_confirm_view, name="import_confirm"),
     path("import/<int:pk>/fremdrift/", import_views.import_progress, name="import_progress"),
+    path("import/<int:pk>/beregning/", import_views.import_recompute, name="import_recompute"),
     path("import/<int:pk>/fil/", import_views.import_download, name="import_download"),
 ]

@@ -19,6 +19,7 @@ from .middleware import SESSION_KEY
 from .models import Role
 from .permissions import can_administer, can_edit_doctor, require
 from .selectors import (
+    DOCTOR_DOCUMENTS,
     doctors_for,
     list_counts,
     list_holders,
@@ -159,8 +160,9 @@ def doctor_detail(request, pk):
     holdings = doctor.holdings.filter(patient_list__municipality__in=request.municipalities).select_related(
         "patient_list__municipality", "patient_list__practice").order_by("-from_month")
     can_edit = can_edit_doctor(request.user, doctor)[0]
+    documents = [row for source in DOCTOR_DOCUMENTS for row in source(doctor, request.municipalities)]
     return render(request, "practices/doctor_detail.html", {
-        "doctor": doctor, "holdings": holdings, "can_edit": can_edit})
+        "doctor": doctor, "holdings": holdings, "can_edit": can_edit, "documents": documents})
 
 
 @login_required

@@ -9,11 +9,12 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from grants.models import GrunntilskuddApplication, IntroduksjonsAvtale, PaymentRun
 from grants.services import ledger
-from practices.models import ImportJob
+from practices.models import ImportJob, Notice
 from practices.services.list_import import import_file
 from scenarios.models import Scenario, ScenarioRun
 from tests import factories
 from tests.factories_alis import SessionFactory, approved
+from tests.factories_payout import PayeeFactory
 
 SECRET = "Hemmelig legesenter Oslo"  # must never show up for a user of another municipality
 
@@ -53,9 +54,13 @@ def make_world(oslo, administrator) -> dict:
     alis_job = ImportJob.objects.create(kind=ImportJob.Kind.SUPERVISION, user=administrator, filename="v.csv")
     alis_job.municipalities.set([oslo])
     run = PaymentRun.objects.create(municipality=oslo, month=date(2020, 6, 1))
+    notice = Notice.objects.create(user=administrator, municipality=oslo, key="matrix", text=SECRET,
+                                   url="/grunntilskudd/")
     objects = {"list": holder.patient_list, "practice": practice, "doctor": holder.doctor, "job": job,
                "grunntilskudd": grunntilskudd, "intro": intro, "agreement": agreement, "session": session,
-               "alis_job": alis_job, "run": run, "approval": agreement.events.get(action="approve")}
+               "alis_job": alis_job, "run": run, "notice": notice, "approval": agreement.events.get(action="approve"),
+               "payee": PayeeFactory(municipality=oslo, doctor=holder.doctor, name=SECRET, confirmed_at=None,
+                                     entered_by=administrator)}  # pending: a caseworker may confirm it
     scenario = Scenario.objects.create(name=SECRET, period_from=date(2020, 6, 1), period_to=date(2020, 6, 1),
                                        created_by=administrator)
     scenario.municipalities.set([oslo])
@@ -81,10 +86,14 @@ def kwargs_for(name, o) -> dict | None:
         "practices:doctor_detail": {"pk": o["doctor"].pk}, "practices:doctor_edit": {"pk": o["doctor"].pk},
         "practices:import_detail": {"pk": o["job"].pk}, "practices:import_confirm": {"pk": o["job"].pk},
         "practices:import_progress": {"pk": o["job"].pk}, "practices:import_download": {"pk": o["job"].pk},
+        "practices:import_recompute": {"pk": o["job"].pk},
         "grants:run_progress": {"pk": o["run"].pk}, "grants:payment_month": MONTH, "grants:recompute": MONTH,
         "grants:attest": MONTH, "grants:authorise": MONTH, "grants:reopen": MONTH,
         "grants:export_lines": {**MONTH, "fmt": "csv"}, "grants:export_payout": {**MONTH, "fmt": "xlsx"},
         "grants:statement": {**MONTH, "hpr": "1234567"}, "grants:personal_data": {"pk": o["doctor"].pk},
+        "payout:payment_file_create": MONTH, "payout:payment_file_download": MONTH, "payout:voucher_download": MONTH,
+        "payout:yearly_statement": {"kommunenummer": "0301", "year": 2020, "hpr": "1234567"},
+        "payout:yearly_statement_pdf": {"kommunenummer": "0301", "year": 2020, "hpr": "1234567"},
         "grants:grunntilskudd_detail": {"pk": o["grunntilskudd"].pk},
         "grants:grunntilskudd_edit": {"pk": o["grunntilskudd"].pk},
         "grants:grunntilskudd_letter": {"pk": o["grunntilskudd"].pk},
@@ -108,6 +117,9 @@ def kwargs_for(name, o) -> dict | None:
         "api:practice-detail": {"organisasjonsnummer": o["practice"].organisasjonsnummer},
         "api:doctor-detail": {"hpr_nummer": "1234567"}, "api:payment-run-detail": {"pk": o["run"].pk},
         "api:supervision-session-detail": {"pk": o["session"].pk},
+        "accounts:notice_open": {"pk": o["notice"].pk},
+        **{f"payout:payee_{n}": {"pk": o["payee"].pk} for n in ("detail", "edit", "confirm")},
+        "api:payee-detail": {"pk": o["payee"].pk}, "api:payee-confirm": {"pk": o["payee"].pk},
     }
     for prefix, key in (("grunntilskudd", "grunntilskudd"), ("introduksjonsavtale", "intro"),
                         ("alis-agreement", "agreement")):

@@ -114,6 +114,9 @@ class AlisEngine(CaseEngine):
     def issue_letter(self, case, event):
         return letters.issue(case, event)
 
+    def case_url(self, case) -> str:
+        return reverse("alis:agreement_detail", args=[case.pk])
+
 
 ENGINE = AlisEngine()
 agreement_transition = ENGINE.transition

@@ -5,6 +5,7 @@ they touch once the transaction commits."""
 from datetime import date
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -275,6 +276,10 @@ class GrantEngine(CaseEngine):
 
     def issue_letter(self, case, event):
         return letters.issue(case, event)
+
+    def case_url(self, case) -> str:
+        kind = "grunntilskudd" if isinstance(case, GrunntilskuddApplication) else "introduksjon"
+        return reverse(f"grants:{kind}_detail", args=[case.pk])
 
 
 ENGINE = GrantEngine()

@@ -5,11 +5,10 @@ of times: transitions only move cases still `innvilget`/`godkjent`, and notices 
 import logging
 from datetime import date, timedelta
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
-
+from accounts import notices as accounts_notices
+from accounts.models import NoticeKind
 from alis.services import agreement_notices, complete_ended_agreements
+from core import progress
 from core.i18n import source_text
 from core.months import add_months, first_of_month
 from grants import rules
@@ -17,26 +16,32 @@ from grants.models import CaseStatus, GrunntilskuddApplication, IntroduksjonsAvt
 from grants.rules import GRUNNTILSKUDD_MONTHS
 from grants.selectors import holdings_on
 from grants.services.cases import transition
-from practices.models import Membership, Notice, Role
+from grants.services.notices import months_waiting
+from practices.models import Membership, Role
 
 logger = logging.getLogger(__name__)
 NOTICE_DAYS = 60
 
 
 def expire_eligibility(*, today: date) -> dict:
-    expired = {"grunntilskudd": 0, "introduksjonsavtaler": 0, "alis": 0, "varsler": 0}
+    expired = {"grunntilskudd": 0, "introduksjonsavtaler": 0, "alis": 0, "varsler": 0, "maanedsvarsler": 0}
     month = first_of_month(today)
     for case in GrunntilskuddApplication.objects.filter(status=CaseStatus.INNVILGET,
                                                         avtale_fra__lt=add_months(month, 1 - GRUNNTILSKUDD_MONTHS)):
         last_day = rules.grunntilskudd_end(case.avtale_fra)
         transition(case, action="expire", reason=f"Siste måned var {last_day:%Y-%m}.")
         expired["grunntilskudd"] += 1
+    progress.notify("expiry", 0, 20)
     expired["grunntilskudd"] += _expire_broken_agreements(month)
+    progress.notify("expiry", 0, 40)
     for case in IntroduksjonsAvtale.objects.filter(status=CaseStatus.INNVILGET, end_date__lt=today):
         transition(case, action="expire", reason=f"Avtalen endte {case.end_date:%d.%m.%Y}.")
         expired["introduksjonsavtaler"] += 1
+    progress.notify("expiry", 0, 60)
     expired["alis"] = _complete_alis(today)
+    progress.notify("expiry", 0, 70)
     expired["varsler"] = notify(_notices(today))
+    expired["maanedsvarsler"] = months_waiting(today=today)
     return expired
 
 
@@ -81,26 +86,13 @@ def _notices(today: date) -> list[dict]:
 
 
 def notify(notices: list[dict]) -> int:
-    """One Notice per administrator of the municipality (unique key: never twice), and one email each."""
+    """One Notice per administrator of the municipality (unique key: never twice), and one e-mail each, sent by a
+    Celery task after commit (accounts.notices; without a broker before the command exits)."""
     administrators = {}
-    for municipality_id, user_id, email in Membership.objects.filter(
+    for municipality_id, user_id in Membership.objects.filter(
             role=Role.ADMINISTRATOR, municipality_id__in={n["municipality_id"] for n in notices},
-            user__is_active=True).values_list("municipality_id", "user_id", "user__email"):
-        administrators.setdefault(municipality_id, []).append((user_id, email))
-    written = 0
-    for notice in notices:
-        for user_id, email in administrators.get(notice["municipality_id"], []):
-            with transaction.atomic():
-                _, created = Notice.objects.get_or_create(
-                    user_id=user_id, key=notice["key"],
-                    defaults={"municipality_id": notice["municipality_id"], "text": notice["text"],
-                              "url": notice["url"]})
-            if created:
-                written += 1
-                if email:
-                    try:
-                        send_mail("Fastlegefinansiering: " + notice["text"][:60], notice["text"],
-                                  settings.DEFAULT_FROM_EMAIL, [email])
-                    except Exception:  # noqa: BLE001 - the in-app notice stands; the mail is logged
-                        logger.exception("notice email to %s failed", email)
-    return written
+            user__is_active=True).values_list("municipality_id", "user_id"):
+        administrators.setdefault(municipality_id, []).append(user_id)
+    return sum(len(accounts_notices.notify(kind=NoticeKind.EXPIRY, **notice,
+                                           user_ids=administrators.get(notice["municipality_id"], [])))
+               for notice in notices)

@@ -238,15 +238,17 @@ def test_introduksjon_pays_the_contribution_by_days(oslo, administrator, casewor
     assert {c["code"]: c["ok"] for c in second.checks}["tildeling"] is False
 
 
-def test_expiry_is_idempotent_and_notifies_administrators_once(small_list, administrator, caseworker):
+def test_expiry_is_idempotent_and_notifies_administrators_once(small_list, administrator, caseworker,
+                                                               django_capture_on_commit_callbacks):
     administrator.email = "admin@oslo.kommune.no"
     administrator.save()
     case = cases.transition(application(small_list, administrator), action="submit", user=administrator)
     cases.transition(case, action="approve", user=caseworker)
-    first = expire_eligibility(today=date(2022, 4, 15))  # last month 2022-05 ends 31.05.2022: within 60 days
-    second = expire_eligibility(today=date(2022, 4, 15))
+    with django_capture_on_commit_callbacks(execute=True):  # the mails are sent after commit (accounts.notices)
+        first = expire_eligibility(today=date(2022, 4, 15))  # last month 2022-05 ends 31.05.2022: within 60 days
+        second = expire_eligibility(today=date(2022, 4, 15))
     assert (first["grunntilskudd"], first["varsler"], second["varsler"]) == (0, 1, 0)
-    notice = Notice.objects.get(user=administrator)
+    notice = Notice.objects.get(user=administrator, key__startswith="grunntilskudd-slutt-")
     assert notice.text.endswith("slutter 31.05.2022.") and len(mail.outbox) == 1
     assert expire_eligibility(today=date(2022, 5, 31))["grunntilskudd"] == 0
     assert expire_eligibility(today=date(2022, 6, 1))["grunntilskudd"] == 1

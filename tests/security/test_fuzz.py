@@ -41,13 +41,20 @@ from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 
 from alis import rules as alis_rules
-from grants.models import GrunntilskuddApplication, IntroductionAllotment, IntroduksjonsAvtale, PaymentMonth
+from grants.models import (
+    GrunntilskuddApplication,
+    IntroductionAllotment,
+    IntroduksjonsAvtale,
+    PaymentLine,
+    PaymentMonth,
+)
 from grants.services import cases, ledger
 from tests import factories
 from tests.factories_alis import (
     AgreementFactory,
     SpecialistFactory,
 )
+from tests.factories_payout import valid_kontonummer
 from tests.matrix import kwargs_for, url_names
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres,  # the oracle reads PostgreSQL's write counters
@@ -247,6 +254,18 @@ def forms_for(w) -> dict:
                          st.sampled_from(ACTIONS))
 
     fixed, month, scenario = st.just, {"kommunenummer": "0301", "month": "2020-06"}, w["scenario_kwargs"]
+    account = valid_kontonummer(5)
+    payee_fields = {"hpr_nummer": one_of("1234567", "2345678", "3456789", junk=TEXT), "name": TEXT,
+                    "organisasjonsnummer": one_of(factories.valid_orgnr(4100), "", junk=TEXT),
+                    "kontonummer": one_of(account, f"{account[:4]}.{account[4:6]}.{account[6:]}", junk=TEXT),
+                    "valid_from": DATE}
+    new_payee = {"hpr_nummer": "2345678", "name": "Ny Mottaker AS", "organisasjonsnummer": factories.valid_orgnr(4100),
+                 "kontonummer": account, "valid_from": "01.01.2021"}
+    parts = {f"{kind}-{part}": one_of("370", "241", "", junk=TEXT) for kind in PaymentLine.Kind.values
+             for part in ("art", "ansvar", "funksjon", "prosjekt")}
+    settings_base = {"kontonummer": account, "organisasjonsnummer": "", "bic": "DNBANOKKXXX", "balance_account": "2190",
+                     **{f"{kind}-{part}": value for kind in PaymentLine.Kind.values
+                        for part, value in (("art", "370"), ("ansvar", ""), ("funksjon", "241"), ("prosjekt", ""))}}
     admin, decide, root = ("administrator",), ("administrator", "caseworker"), ("root",)
     return {
         "login": ((None,), fixed({}), form({"username": "admin.oslo", "password": factories.PASSWORD},
@@ -274,6 +293,18 @@ def forms_for(w) -> dict:
         "grants:reopen": (root + decide, st.sampled_from([month, {**month, "month": "2020-05"}]), form(
             {"reason": "Feil i listetallene"}, reason=TEXT)),
         "grants:personal_data": (root, fixed({"pk": w["doctor"].pk}), junk),
+        "payout:payee_create": (admin, fixed({}), form(new_payee, **payee_fields)),
+        "payout:payee_edit": (admin, fixed({"pk": w["payee"].pk}), form(new_payee, **payee_fields)),
+        "payout:payee_confirm": (decide, fixed({"pk": w["payee"].pk}), junk),
+        "payout:settings": (admin, fixed({}), form(settings_base, kontonummer=payee_fields["kontonummer"],
+                                                   organisasjonsnummer=payee_fields["organisasjonsnummer"],
+                                                   bic=one_of("DNBANOKKXXX", "", junk=TEXT),
+                                                   balance_account=one_of("2190", junk=TEXT), **parts)),
+        "accounts:notice_settings": (decide, fixed({}), form(
+            {"email_expiry": "on", "email_decision": "", "email_month": "on", "email_import": "on"},
+            **{f"email_{kind}": one_of("on", "", junk=TEXT) for kind in ("expiry", "decision", "month", "import")})),
+        "payout:payment_file_create": (decide, st.sampled_from([month, {**month, "month": "2020-05"}]), form(
+            {"execution_date": "02.01.2099"}, execution_date=DATE)),
         "grants:allotment_create": (admin, fixed({}), form(
             {"municipality": oslo.pk, "letter_reference": "23/1", "number_granted": "1", "granted_on": "2023-01-01"},
             municipality=pks(oslo, bergen), letter_reference=TEXT, number_granted=one_of(1, 2, junk=NUMBER),
@@ -368,7 +399,8 @@ WRITE_METHODS = {"post", "put", "patch", "delete"}
 @functools.cache
 def project_tables() -> frozenset[str]:
     """The tables a request may write: the apps', users and tokens (not sessions, not the login-attempt log)."""
-    labels = {"practices", "grants", "alis", "scenarios", "auth", "authtoken", "django_celery_beat"}
+    labels = {"practices", "grants", "alis", "scenarios", "payout", "accounts", "auth", "authtoken",
+              "django_celery_beat"}
     return frozenset(model._meta.db_table for model in apps.get_models(include_auto_created=True)
                      if model._meta.app_label in labels and model._meta.managed)
 
@@ -566,6 +598,7 @@ def api_bodies(w) -> dict:
     rows = st.one_of(st.lists(st.one_of(row, row, JSON_JUNK), max_size=4).map(lambda r: json.dumps(r).encode()),
                      st.sampled_from(RAW_BODIES))
     admin, both = ("administrator",), ("administrator", "caseworker")
+    account = valid_kontonummer(5)
     fixed, month = st.just, {"kommunenummer": "0301", "month": "2020-06"}
     bodies = {
         ("api:token", "post"): ((None,), fixed({}), api_body(
@@ -600,6 +633,14 @@ def api_bodies(w) -> dict:
             kind=jtext(alis_rules.INDIVIDUELL, alis_rules.GRUPPE), hours=jnum, supervisor_hpr_nummer=hpr,
             group_leader=TEXT, note=TEXT)),
         ("api:payment-month-recompute", "post"): (both, fixed(month), api_body()),
+        ("api:payee-list", "post"): (admin, fixed({}), api_body(
+            {"kommunenummer": "0301", "hpr_nummer": "2345678", "name": "Ny Mottaker", "kontonummer": account},
+            kommunenummer=jtext("0301", "4601"), hpr_nummer=hpr, name=TEXT, organisasjonsnummer=jtext(orgnr, ""),
+            kontonummer=jtext(account, "1234.56.78903"), valid_from=jdate)),
+        ("api:payee-detail", "patch"): (admin, fixed({"pk": w["payee"].pk}), api_body(
+            {"name": "Nytt Navn"}, name=TEXT, organisasjonsnummer=jtext(orgnr, ""),
+            kontonummer=jtext(account, "1234.56.78903"), valid_from=jdate)),
+        ("api:payee-confirm", "post"): (both, fixed({"pk": w["payee"].pk}), api_body()),
         ("api:payment-month-attest", "post"): (both, fixed(month), api_body()),
         ("api:payment-month-authorise", "post"): (both, fixed(month), api_body()),
     }

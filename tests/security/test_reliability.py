@@ -114,14 +114,17 @@ def test_a_lost_database_connection_during_an_import_writes_nothing(monkeypatch)
     from django.db import OperationalError, connections
 
     rows = [HEADER] + [f"0301;961793386;Åsen;{3000000 + i};Lege {i};{500 + i};1500;900;2021-01" for i in range(50)]
-    original = ListCount.objects.bulk_create
+    def kill_connection_then(write):
+        def written(*args, **kwargs):
+            with connections["default"].cursor() as cursor:  # the server ends this session mid-transaction
+                cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+            return write(*args, **kwargs)
+        return written
 
-    def kill_connection_then_write(*args, **kwargs):
-        with connections["default"].cursor() as cursor:  # the server ends this session mid-transaction
-            cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(ListCount.objects, "bulk_create", kill_connection_then_write)
+    # the row-by-row path writes the counts with bulk_create; the staged import (PostgreSQL) its holders and
+    # counts after the practices, doctors and lists: either way the session ends half-way through the writes
+    monkeypatch.setattr(ListCount.objects, "bulk_create", kill_connection_then(ListCount.objects.bulk_create))
+    monkeypatch.setattr(list_import, "_staged_holders", kill_connection_then(list_import._staged_holders))
     with pytest.raises(OperationalError):
         list_import.import_file(user=None, data=("\n".join(rows) + "\n").encode(), filename="x.csv", dry_run=False)
     connection.close()

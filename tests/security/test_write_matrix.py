@@ -34,6 +34,7 @@ from grants.models import (
     PaymentRun,
 )
 from grants.services import ledger
+from payout.models import AccountString, MunicipalityAccount, Payee, PaymentFile
 from practices.models import (
     Doctor,
     ImportJob,
@@ -48,6 +49,7 @@ from practices.services.list_import import import_file
 from scenarios.models import Scenario
 from tests import factories
 from tests.factories_alis import AgreementFactory, SessionFactory, approved
+from tests.factories_payout import PayeeFactory, valid_kontonummer
 from tests.matrix import url_names
 
 pytestmark = pytest.mark.django_db
@@ -101,6 +103,7 @@ def build_world(municipality, tag: str) -> dict:
         "session": SessionFactory(agreement=agreement, supervisor=agreement.supervisor),
         "job": job, "alis_job": alis_job, "scenario": scenario,
         "run": PaymentRun.objects.create(municipality=municipality, month=MONTH),
+        "payee": PayeeFactory(municipality=municipality, doctor=holder.doctor, confirmed_at=None, entered_by=creator),
     }
 
 
@@ -157,6 +160,10 @@ def fingerprint(a: dict):
         SupervisionSession.objects.filter(agreement__municipality=m),
         SupervisorChange.objects.filter(agreement__municipality=m),
         PaymentMonth.objects.filter(municipality=m),
+        PaymentFile.objects.filter(payment_month__municipality=m),
+        # not Oslo's doctor's payees elsewhere: a path before may have made her the holder of my list (legitimate)
+        Payee.objects.filter(municipality=m),
+        MunicipalityAccount.objects.filter(municipality=m), AccountString.objects.filter(municipality=m),
         PaymentLine.objects.filter(Q(municipality=m) | lists),
         PaymentRun.objects.filter(municipality=m),
         Scenario.objects.filter(municipalities=m),
@@ -171,7 +178,8 @@ def fingerprint(a: dict):
 CASE_ACTIONS = {"submit": CaseStatus.UTKAST, "approve": CaseStatus.INNSENDT, "reject": CaseStatus.INNSENDT,
                 "terminate": CaseStatus.INNVILGET, "appeal": CaseStatus.AVSLATT}
 CASEWORK = {"approve", "reject", "terminate", "recompute", "attest", "authorise", "payment-month-recompute",
-            "payment-month-attest", "payment-month-authorise"}
+            "payment-month-attest", "payment-month-authorise", "payment_file_create",
+            "payee_confirm", "payee-confirm"}
 
 
 def targets(name: str, w: dict) -> list[tuple[dict, str]]:
@@ -181,6 +189,9 @@ def targets(name: str, w: dict) -> list[tuple[dict, str]]:
         "practices:list_edit": {"pk": w["list"].pk}, "practices:practice_edit": {"pk": w["practice"].pk},
         "practices:doctor_edit": {"pk": w["doctor"].pk}, "practices:import_confirm": {"pk": w["job"].pk},
         "grants:recompute": month, "grants:attest": month, "grants:authorise": month, "grants:reopen": month,
+        "payout:payment_file_create": month,
+        "payout:payee_edit": {"pk": w["payee"].pk}, "payout:payee_confirm": {"pk": w["payee"].pk},
+        "api:payee-detail": {"pk": w["payee"].pk}, "api:payee-confirm": {"pk": w["payee"].pk},
         "grants:grunntilskudd_edit": {"pk": w["g"][CaseStatus.UTKAST].pk},
         "grants:introduksjon_edit": {"pk": w["i"][CaseStatus.UTKAST].pk},
         "alis:agreement_edit": {"pk": w["draft_agreement"].pk},
@@ -231,6 +242,7 @@ def form_body(a: dict, knr: str, municipality_pk: int) -> dict:
         "hours": "1", "note": "x", "reason": "x", "override_reason": "x", "kommune": knr, "kommunenummer": knr,
         "number_granted": 9, "letter_reference": "X", "granted_on": "2022-01-01", "period_from": "2020-06",
         "period_to": "2020-06", "municipalities": [municipality_pk], "specialist_general_practice": "on",
+        "execution_date": "2099-01-02", "kontonummer": valid_kontonummer(77), "balance_account": "2190",
     }
 
 
@@ -244,7 +256,7 @@ def api_body(a: dict, knr: str) -> dict:
         "start_date": "2022-02-01", "end_date": "2024-01-31", "position_percent": 100, "annual_contribution": "1",
         "employment_form": "naeringsdrivende", "annual_payment": "1", "state_grant_per_year": "1",
         "agreement": a["agreement"].pk, "date": "2022-06-01", "kind": "individuell", "hours": "1",
-        "reason": "x", "override_reason": "x", "avtale_fra": "2020-05-01",
+        "reason": "x", "override_reason": "x", "avtale_fra": "2020-05-01", "kontonummer": valid_kontonummer(77),
     }
 
 
@@ -309,13 +321,16 @@ def write_paths() -> list[str]:
 # targets for them. A new pattern with parameters must be added to targets() or here.
 READ_PAGES = {
     "practices:list_detail", "practices:practice_detail", "practices:doctor_detail", "practices:import_detail",
-    "practices:import_progress", "practices:import_download", "grants:run_progress", "grants:payment_month",
+    "practices:import_progress", "practices:import_download", "practices:import_recompute", "grants:run_progress",
+    "grants:payment_month",
     "grants:export_lines", "grants:export_payout", "grants:statement", "grants:personal_data",
     "grants:grunntilskudd_detail", "grants:grunntilskudd_letter", "grants:introduksjon_detail",
     "grants:introduksjon_letter", "alis:agreement_detail", "alis:import_detail", "scenarios:run_progress",
-    "scenarios:export",
+    "scenarios:export", "payout:yearly_statement", "payout:yearly_statement_pdf",
+    "payout:payment_file_download", "payout:voucher_download", "payout:payee_detail",
     # a decision's PDF; a GET may store a letter whose rendering failed at the decision (docs/grants.md)
     "grants:grunntilskudd_letter_pdf", "grants:introduksjon_letter_pdf", "alis:agreement_letter_pdf",
+    "accounts:notice_open",  # GET only: marks the user's own notice read (another user's is a 404)
 }
 
 

@@ -3,6 +3,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from core.terminal import progress_bar
 from grants.services.expiry import expire_eligibility
 
 
@@ -21,7 +22,8 @@ class Command(BaseCommand):
                 raise CommandError("--today må skrives som ÅÅÅÅ-MM-DD, for eksempel 2022-06-01.")
         else:
             today = timezone.localdate()
-        result = expire_eligibility(today=today)
+        with progress_bar(self, {"expiry": "Går gjennom saker og avtaler"}):
+            result = expire_eligibility(today=today)
         self.stdout.write(f"{today:%Y-%m-%d}: utløpt grunntilskudd {result['grunntilskudd']}, "
                           f"introduksjonsavtaler {result['introduksjonsavtaler']}, ALIS fullført {result['alis']}, "
-                          f"varsler {result['varsler']}")
+                          f"varsler {result['varsler']}, månedsvarsler {result['maanedsvarsler']}")

@@ -15,6 +15,10 @@ class Command(BaseCommand):
         alis_demo.load_agreements()
         grants_demo.load_payments()
         grants_demo.load_cases()
+        for load in grants_demo.DEMO_LOADERS:
+            message = load()
+            if message:
+                self.stdout.write(message)
         self.stdout.write(f"Demobrukere (passord for alle: {demo.DEMO_PASSWORD}):")
         for username, roles in users:
             self.stdout.write(f"  {username:<20} {roles}")

@@ -1,8 +1,7 @@
-from pathlib import Path
+from django.core.management.base import BaseCommand
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
-
+from core.commands import acting_user, input_file
+from core.terminal import progress_bar
 from practices.models import ImportJob
 from practices.services.list_import import format_error, import_file
 
@@ -17,16 +16,10 @@ class Command(BaseCommand):
                                            "administrator); uten: som systemet, for alle kommuner")
 
     def handle(self, file, dry_run, user, **options):
-        path = Path(file)
-        if not path.is_file():
-            raise CommandError(f"Finner ikke filen {file}")
-        account = None
-        if user:
-            account = get_user_model().objects.filter(username=user, is_active=True).first()
-            if account is None:
-                raise CommandError(f"Ukjent bruker: {user}")
-        job = import_file(user=account, data=path.read_bytes(), filename=path.name, dry_run=dry_run,
-                          source="cli")
+        path, account = input_file(file), acting_user(user)
+        with progress_bar(self, {"import": "Importerer", "payment-runs": "Beregner utbetalingene"}):
+            job = import_file(user=account, data=path.read_bytes(), filename=path.name, dry_run=dry_run,
+                              source="cli")
         for warning in job.warnings:
             self.stdout.write(f"Advarsel: {warning}")
         if job.status == ImportJob.Status.FAILED:

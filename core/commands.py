@@ -1,0 +1,24 @@
+"""What the management commands share (SPEC §9 conventions): the file to read and the user to act as."""
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import CommandError
+
+
+def input_file(file: str) -> Path:
+    """The command's FILE argument; a Norwegian CommandError (exit 1) when it is not there."""
+    path = Path(file)
+    if not path.is_file():
+        raise CommandError(f"Finner ikke filen {file}")
+    return path
+
+
+def acting_user(username: str | None):
+    """The active user named by --user, or None (the command acts as the system) when it is not given."""
+    if not username:
+        return None
+    account = get_user_model().objects.filter(username=username, is_active=True).first()
+    if account is None:
+        raise CommandError(f"Ukjent bruker: {username}")
+    return account
