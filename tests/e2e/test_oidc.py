@@ -91,6 +91,7 @@ def test_a_known_user_logs_in_lands_on_the_dashboard_and_logs_out_at_the_provide
     login_at_provider(page, "kari")
     assert page.locator("h1").inner_text() == "Oversikt"
     assert "0301 Oslo" in page.get_by_test_id("current-municipality").inner_text()
+    page.screenshot(path="test-artifacts/oidc-dashboard.png", full_page=True)
     identity = OidcIdentity.objects.get(user=user)
     assert (identity.subject, identity.issuer) == ("kari", oidc_settings["issuer"])
     page.get_by_role("button", name="Logg ut").click()  # ends the provider's session too
@@ -98,6 +99,7 @@ def test_a_known_user_logs_in_lands_on_the_dashboard_and_logs_out_at_the_provide
     page.locator("button[autofocus], button[type=submit]").first.click()  # the provider asks «sign out?»
     page.wait_for_url(f"{page.base_url}/konto/logg-inn/")
     assert page.get_by_role("link", name="Logg inn med kommunens konto").is_visible()
+    page.screenshot(path="test-artifacts/oidc-login-page.png", full_page=True)
 
 
 def test_an_unknown_person_is_refused_with_a_norwegian_message(page, oidc_settings):
