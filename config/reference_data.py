@@ -5,8 +5,8 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from alis.models import SupervisionRequirement
 from alis.reference import load_requirements
 from core.history import record_shipped_history
-from grants.models import RateSchedule
-from grants.reference import load_rates, load_schedules
+from grants.models import RateSchedule, UtjamningParameter
+from grants.reference import load_rates, load_schedules, load_utjamning
 from practices.models import Municipality
 from practices.reference import load_municipalities
 
@@ -17,6 +17,8 @@ def ensure_reference_data() -> None:
     load_rates(RateSchedule)
     load_schedules(PeriodicTask, CrontabSchedule)
     load_requirements(SupervisionRequirement)
-    # as the migrations grants 0005 and alis 0003 do
+    load_utjamning(UtjamningParameter)
+    # as the migrations grants 0005 and 0009 and alis 0003 do
     record_shipped_history(RateSchedule, RateSchedule.history.model)
     record_shipped_history(SupervisionRequirement, SupervisionRequirement.history.model)
+    record_shipped_history(UtjamningParameter, UtjamningParameter.history.model)

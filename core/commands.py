@@ -22,3 +22,17 @@ def acting_user(username: str | None):
     if account is None:
         raise CommandError(f"Ukjent bruker: {username}")
     return account
+
+
+def report(command, result) -> None:
+    """Print an import's outcome as SPEC §9 says: warnings on stdout; on refusal exactly the error lines and the
+    message on stderr and exit 1 (no "CommandError:" line); else the summary as the last line."""
+    for warning in result.warnings:
+        command.stdout.write(f"Advarsel: {warning}")
+    if not result.ok:
+        for error in result.errors:
+            command.stderr.write(str(error))
+        if result.message:
+            command.stderr.write(result.message)
+        raise SystemExit(1)
+    command.stdout.write(result.summary)

@@ -3,7 +3,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_mixins import DatedTableAdminMixin, ReadOnlyAdminMixin
 
-from .models import PaymentLine, PaymentMonth, PaymentRun, RateSchedule
+from .models import PaymentLine, PaymentMonth, PaymentRun, RateSchedule, UtjamningParameter
 
 
 @admin.register(RateSchedule)
@@ -11,6 +11,14 @@ class RateScheduleAdmin(DatedTableAdminMixin, SimpleHistoryAdmin):
     """Rates are data: superusers add and edit rows here; every change is kept in the history."""
 
     list_display = ["valid_from", "model", "knekkpunkt", "rate_under", "rate_over", "paid_up_to", "status"]
+
+
+@admin.register(UtjamningParameter)
+class UtjamningParameterAdmin(DatedTableAdminMixin, SimpleHistoryAdmin):
+    """The utjamningstilskudd parameters (docs/rates.md): data like the rates; a row set to «bekreftet» makes the
+    lines of its months payable (they leave the control calculation at the next recompute)."""
+
+    list_display = ["valid_from", "reference", "population_limit", "annual_rate", "status"]
 
 
 @admin.register(PaymentMonth)

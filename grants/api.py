@@ -10,6 +10,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -255,11 +256,16 @@ class PaymentLineSerializer(serializers.Serializer):
     hpr_nummer = serializers.CharField(source="doctor.hpr_nummer", allow_null=True)
     maaned = MonthField(source="month")
     type = serializers.ChoiceField(source="kind", choices=PaymentLine.Kind.choices)
-    antall = serializers.IntegerField(source="quantity", allow_null=True)
+    antall = serializers.SerializerMethodField(help_text="Heltall; for utjamning 1 200 − snitt listelengde med høyst "
+                                                         "4 desimaler.")
     sats = serializers.DecimalField(source="annual_rate", max_digits=12, decimal_places=2, allow_null=True)
     belop = serializers.DecimalField(source="amount", max_digits=12, decimal_places=2)
     forklaring = serializers.CharField(source="explanation")
     mottaker = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.NUMBER)
+    def get_antall(self, line):
+        return rules.plain_quantity(line.quantity)
 
     @extend_schema_field(serializers.ChoiceField(choices=["lege", "kommune"]))
     def get_mottaker(self, line):
@@ -305,6 +311,16 @@ class PaymentMonthSerializer(serializers.Serializer):
     total = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="Sum av alle linjer.")
     paid_out = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="Utbetales til leger.")
     kept = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="Beholdes av kommunen.")
+    utjamning = serializers.SerializerMethodField(help_text=(
+        "Utjamningstilskudd: status (beregnet, for_tidlig, mangler_innbyggertall, for_mange_innbyggere, lange_lister, "
+        "ingen_leger), melding, innbyggere, snitt listelengde og om linjene er kontrollberegning (estimat)."))
+
+    @extend_schema_field(serializers.DictField())
+    def get_utjamning(self, payment_month):
+        data = payment_month.utjamning or {}
+        return {"status": data.get("status", ""), "melding": payment_month.utjamning_message,
+                "innbyggere": data.get("innbyggere"), "snitt": data.get("snitt"),
+                "kontrollberegning": bool(data.get("estimat"))}
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_missing_counts(self, payment_month):

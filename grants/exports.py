@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from core.months import format_month
+from grants import rules
 from grants.models import PaymentLine
 
 LINE_COLUMNS = ["kommunenummer", "listenummer", "hpr_nummer", "maaned", "type", "antall", "sats", "belop",
@@ -52,7 +53,7 @@ def line_rows(lines, *, as_text: bool = True) -> list[list]:
             safe_text(line.doctor.hpr_nummer if line.doctor and line.doctor_id else ""),
             format_month(line.month),
             line.kind,
-            "" if line.quantity is None else line.quantity,
+            "" if line.quantity is None else rules.plain_quantity(line.quantity),
             "" if line.annual_rate is None else money_cell(line.annual_rate, as_text),
             money_cell(line.amount, as_text),
             safe_text(line.explanation),

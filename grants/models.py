@@ -67,6 +67,42 @@ class RateSchedule(models.Model):
                           method=self.method, status=self.status)
 
 
+class UtjamningParameter(models.Model):
+    """One dated row of the utjamningstilskudd parameters (docs/rates.md, «Utjamningstilskudd»): like the rates, data
+    that superusers edit in the admin with history; no row before 2023-07-01, so earlier months get no line."""
+
+    valid_from = models.DateField(_("gjelder fra"), unique=True)
+    reference = models.PositiveIntegerField(_("referanseliste (pasienter)"), default=rules.UTJAMNING_REFERENCE,
+                                            validators=[MinValueValidator(1)])
+    population_limit = models.PositiveIntegerField(_("innbyggergrense (færre enn)"),
+                                                   default=rules.UTJAMNING_POPULATION_LIMIT,
+                                                   validators=[MinValueValidator(1)])
+    annual_rate = models.DecimalField(_("sats (kr/år)"), max_digits=10, decimal_places=2,
+                                      validators=[MinValueValidator(0)])
+    status = models.CharField(_("status"), max_length=10, choices=RateSchedule.Status.choices)
+    source = models.TextField(_("kilde"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["valid_from"]
+        verbose_name = _("parametre for utjamningstilskudd")
+        verbose_name_plural = _("parametre for utjamningstilskudd")
+
+    def __str__(self):
+        return f"{self.valid_from:%Y-%m-%d} {self.annual_rate} ({self.get_status_display()})"
+
+    def clean(self):
+        try:
+            self.as_rule()
+        except (ValueError, TypeError) as error:
+            raise ValidationError(str(error)) from error
+
+    def as_rule(self) -> rules.UtjamningParameter:
+        return rules.UtjamningParameter(valid_from=self.valid_from, annual_rate=self.annual_rate,
+                                        reference=self.reference, population_limit=self.population_limit,
+                                        status=self.status)
+
+
 class PaymentMonth(models.Model):
     """A municipality's ledger for one month: open → attested → closed (authorised), docs/payments.md."""
 
@@ -81,6 +117,8 @@ class PaymentMonth(models.Model):
     computed_at = models.DateTimeField(_("sist beregnet"), null=True, blank=True)
     uses_estimate = models.BooleanField(_("beregnet med anslått sats"), default=False)
     missing_counts = models.JSONField(_("mangler listetall"), default=list, blank=True)
+    # rules.UtjamningOutcome.as_dict(): status, innbyggere, snitt, … of the last computation (docs/payments.md)
+    utjamning = models.JSONField(_("utjamningstilskudd"), default=dict, blank=True)
     attested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+", verbose_name=_("attestert av"))
     attested_at = models.DateTimeField(_("attestert"), null=True, blank=True)
@@ -102,6 +140,27 @@ class PaymentMonth(models.Model):
     def is_closed(self) -> bool:
         return self.status == self.Status.CLOSED
 
+    @property
+    def utjamning_status(self) -> str:
+        return (self.utjamning or {}).get("status", "")
+
+    @property
+    def utjamning_message(self) -> str:
+        """What the month page and the run report say about utjamning ("" when nothing to say)."""
+        return str(UTJAMNING_MESSAGES.get(self.utjamning_status, ""))
+
+
+UTJAMNING_MESSAGES = {
+    rules.UTJAMNING_BEFORE: _("utjamning er ikke beregnet før juli 2023"),
+    rules.UTJAMNING_NO_POPULATION: _("mangler innbyggertall"),
+}
+
+
+# PaymentLine.is_control as a filter: an utjamning line (or its korreksjon) whose parameter row is not bekreftet — a
+# control calculation against Helfo's figure, shown but never paid (docs/payments.md)
+CONTROL_CALCULATION = models.Q(estimate=True) & (models.Q(kind=rules.KIND_UTJAMNING)
+                                                 | models.Q(corrected_kind=rules.KIND_UTJAMNING))
+
 
 class PaymentLine(models.Model):
     """One line of the ledger with its explanation (docs/payments.md). Computed lines are replaced by every
@@ -115,6 +174,7 @@ class PaymentLine(models.Model):
         INTRODUKSJON = rules.KIND_INTRODUKSJON, _("Introduksjonsavtale")
         ALIS = rules.KIND_ALIS, _("ALIS")
         KORREKSJON = rules.KIND_KORREKSJON, _("Korreksjon")
+        UTJAMNING = rules.KIND_UTJAMNING, _("Utjamningstilskudd")
 
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="payment_lines")
     month = models.DateField(_("måned"))
@@ -126,11 +186,14 @@ class PaymentLine(models.Model):
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
     corrected_kind = models.CharField(max_length=20, choices=Kind.choices, blank=True)  # korreksjon only
     corrects_month = models.DateField(null=True, blank=True)  # korreksjon only: the closed month
-    quantity = models.IntegerField(_("antall"), null=True, blank=True)
+    # patients or days; for utjamning 1 200 − a with up to 4 decimals (docs/payments.md)
+    quantity = models.DecimalField(_("antall"), max_digits=12, decimal_places=4, null=True, blank=True)
     annual_rate = models.DecimalField(_("sats"), max_digits=12, decimal_places=2, null=True, blank=True)
     amount = models.DecimalField(_("beløp"), max_digits=12, decimal_places=2)
     explanation = models.TextField(_("forklaring"))
-    estimate = models.BooleanField(default=False)  # computed with an `estimat` rate
+    # computed with an `estimat` rate; on utjamning lines (and their korreksjon): a parameter row not `bekreftet`,
+    # so the line is a control calculation that the payment file and the voucher leave out (docs/payments.md)
+    estimate = models.BooleanField(default=False)
     case_ref = models.CharField(max_length=40, blank=True)  # "grunntilskudd:12", "alis:3", …
 
     class Meta:
@@ -144,6 +207,12 @@ class PaymentLine(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.kind} {self.amount}"
+
+    @property
+    def is_control(self) -> bool:
+        """A control calculation against Helfo's figure: shown, never paid (utjamning while a parameter is an
+        estimate, or a korreksjon of such a line)."""
+        return self.estimate and rules.KIND_UTJAMNING in (self.kind, self.corrected_kind)
 
 
 class PaymentRun(Run):

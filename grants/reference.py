@@ -2,7 +2,7 @@
 
 Used by the data migrations and by the test suite after transactional tests flush the database."""
 
-from grants.rules import SHIPPED_RATE_SOURCES, SHIPPED_RATES
+from grants.rules import SHIPPED_RATE_SOURCES, SHIPPED_RATES, SHIPPED_UTJAMNING, SHIPPED_UTJAMNING_SOURCES
 
 # name → (task, crontab minute, hour): times in Europe/Oslo.
 SCHEDULES = {
@@ -19,6 +19,17 @@ def load_rates(rate_model) -> None:
                    rate_under=rate.rate_under, rate_over=rate.rate_over, paid_up_to=rate.paid_up_to,
                    method=rate.method, status=rate.status, source=SHIPPED_RATE_SOURCES[rate.valid_from])
         for rate in SHIPPED_RATES if rate.valid_from not in existing
+    ])
+
+
+def load_utjamning(parameter_model) -> None:
+    """Insert the shipped utjamningstilskudd rows that are missing (docs/rates.md); edited rows are left alone."""
+    existing = set(parameter_model.objects.values_list("valid_from", flat=True))
+    parameter_model.objects.bulk_create([
+        parameter_model(valid_from=row.valid_from, reference=row.reference, population_limit=row.population_limit,
+                        annual_rate=row.annual_rate, status=row.status,
+                        source=SHIPPED_UTJAMNING_SOURCES[row.valid_from])
+        for row in SHIPPED_UTJAMNING if row.valid_from not in existing
     ])
 
 

@@ -14,7 +14,7 @@ from grants import rules
 from grants.models import EVER_GRANTED, GrunntilskuddApplication, IntroduksjonsAvtale, PaymentLine, PaymentMonth
 
 KINDS = [rules.KIND_BASIS, rules.KIND_BASIS_UNDER, rules.KIND_BASIS_OVER, rules.KIND_GRUNNTILSKUDD,
-         rules.KIND_INTRODUKSJON, rules.KIND_ALIS, rules.KIND_KORREKSJON]
+         rules.KIND_INTRODUKSJON, rules.KIND_ALIS, rules.KIND_UTJAMNING, rules.KIND_KORREKSJON]
 COLUMNS = ["maaned", *KINDS, "sum", "utbetalt_til_leger", "beholdt_av_kommunen", "grunntilskudd_aktive",
            "introduksjonsavtaler_aktive", "alis_aktive", "veiledning_individuell_timer", "veiledning_gruppe_timer"]
 
@@ -43,9 +43,12 @@ def report(municipality, first: date, last: date) -> list[dict]:
     rows = {m: {"maaned": m, **{k: Decimal("0.00") for k in KINDS}, "sum": Decimal("0.00"),
                 "utbetalt_til_leger": Decimal("0.00"), "beholdt_av_kommunen": Decimal("0.00")} for m in months}
     for line in (PaymentLine.objects.filter(municipality=municipality, month__gte=first, month__lt=end).order_by()
-                 .values("month", "kind", "kept_by_municipality").annotate(total=Sum("amount"))):
+                 .values("month", "kind", "kept_by_municipality", "estimate", "corrected_kind")
+                 .annotate(total=Sum("amount"))):
         row = rows[line["month"]]
         row[line["kind"]] += line["total"]
+        if line["estimate"] and rules.KIND_UTJAMNING in (line["kind"], line["corrected_kind"]):
+            continue  # a control calculation: in its column, not in what is paid (docs/payments.md)
         row["sum"] += line["total"]
         row["beholdt_av_kommunen" if line["kept_by_municipality"] else "utbetalt_til_leger"] += line["total"]
     grunntilskudd = GrunntilskuddApplication.objects.filter(municipality=municipality, status__in=EVER_GRANTED,

@@ -10,7 +10,7 @@ import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from dateutil.relativedelta import relativedelta
 from django.utils.translation import gettext, ngettext
@@ -43,6 +43,7 @@ KIND_GRUNNTILSKUDD, KIND_INTRODUKSJON, KIND_ALIS, KIND_KORREKSJON = (
     "alis",
     "korreksjon",
 )
+KIND_UTJAMNING = "utjamning"  # utjamningstilskudd for small municipalities (docs/rates.md, «Utjamningstilskudd»)
 BASIS_KINDS = (KIND_BASIS, KIND_BASIS_UNDER, KIND_BASIS_OVER)
 PRORATED_KINDS = (KIND_INTRODUKSJON, KIND_ALIS)
 
@@ -100,7 +101,7 @@ class Line:
     """
 
     kind: str
-    quantity: int | None
+    quantity: int | Decimal | None  # Decimal (4 places) only for utjamning: 1 200 − a
     annual_rate: Decimal
     amount: Decimal
     explanation: str
@@ -486,6 +487,169 @@ def month_lines(
         if top_up is not None:
             lines.append(top_up)
     return lines
+
+
+# --- utjamningstilskudd (docs/rates.md, «Utjamningstilskudd») ----------------------------------------------
+
+UTJAMNING_REFERENCE = 1200  # the reference list length (Statsavtalen 2023–24 del II 2.2)
+UTJAMNING_POPULATION_LIMIT = 5000  # inhabitants: fewer than this
+QUANTITY_PLACES = Decimal("0.0001")  # 1 200 − a is stored and exported with at most 4 decimals
+# Why a municipality-month has no utjamning line: the codes of PaymentMonth.utjamning["status"].
+UTJAMNING_PAID, UTJAMNING_BEFORE, UTJAMNING_NO_POPULATION = "beregnet", "for_tidlig", "mangler_innbyggertall"
+UTJAMNING_TOO_BIG, UTJAMNING_LONG_LISTS, UTJAMNING_NO_DOCTORS = "for_mange_innbyggere", "lange_lister", "ingen_leger"
+
+
+@dataclass(frozen=True)
+class UtjamningParameter:
+    """A plain snapshot of one `UtjamningParameter` row: from `valid_from`, a municipality with fewer than
+    `population_limit` inhabitants and an average list under `reference` gets utjamning at `annual_rate`."""
+
+    valid_from: date
+    annual_rate: Decimal
+    reference: int = UTJAMNING_REFERENCE
+    population_limit: int = UTJAMNING_POPULATION_LIMIT
+    status: str = STATUS_ESTIMAT
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"Ukjent status {self.status!r}; gyldige er {', '.join(STATUSES)}.")
+        if to_decimal(self.annual_rate, what="sats") < 0:
+            raise ValueError("Satsen kan ikke være negativ.")
+        if self.reference < 1 or self.population_limit < 1:
+            raise ValueError("Referanselisten og innbyggergrensen må være minst 1.")
+
+    @property
+    def is_estimate(self) -> bool:
+        return self.status != STATUS_BEKREFTET
+
+
+SHIPPED_UTJAMNING: tuple[UtjamningParameter, ...] = (
+    UtjamningParameter(_d(2023, 7), Decimal("841.80")),
+    UtjamningParameter(_d(2024, 7), Decimal("861.16")),
+)
+SHIPPED_UTJAMNING_SOURCES: dict[date, str] = {
+    _d(2023, 7): ("Statsavtalen 2023–24 del II pkt. 2.2; Helsedirektoratet, Allmennlegetjenesten årsrapport 2023 "
+                  "kap. 5.4 (nasjonal gjennomsnittssats 841,80). Regelen er utledet; Helfo har ikke stadfestet den"),
+    _d(2024, 7): "Anslag: 841,80 × 1,023 (Helfo: generell regulering 2,3 % fra 2024-07-01); regelen som over",
+}
+
+
+def utjamning_for_month(parameters: Iterable[UtjamningParameter], month: date) -> UtjamningParameter | None:
+    """The parameter row in force on the 1st of `month`, or None before the first row (no utjamning computed)."""
+    first = _first_of_month(month)
+    in_force = [row for row in parameters if row.valid_from <= first]
+    return max(in_force, key=lambda row: row.valid_from) if in_force else None
+
+
+def format_average(value: Decimal) -> str:
+    """An average list length or 1 200 − a in nb: at most 4 decimals, no trailing zeros (762,5; 816,6667)."""
+    value = to_decimal(value, what="snitt").quantize(QUANTITY_PLACES, rounding=ROUND_HALF_UP).normalize()
+    return format_number_nb(value, max(0, -value.as_tuple().exponent))
+
+
+def plain_quantity(value: int | Decimal | None) -> int | Decimal | None:
+    """A line's `antall` for the exports and the API: an integer, or for utjamning 1 200 − a with at most 4 decimals
+    and no trailing zeros (437.5); the database keeps every quantity with 4 places."""
+    if value is None:
+        return None
+    value = to_decimal(value, what="antall")
+    if value == value.to_integral_value():
+        return int(value)
+    return value.quantize(QUANTITY_PLACES, rounding=ROUND_HALF_UP).normalize()
+
+
+@dataclass(frozen=True)
+class UtjamningHolding:
+    """One list of the month that counts for the average: its count and who holds it (ubesatt lists never do)."""
+
+    list_id: int
+    listenummer: str
+    doctor_id: int
+    driftsform: str  # naeringsdrivende or fastlonnet
+    n: int
+
+
+@dataclass(frozen=True)
+class UtjamningLine:
+    doctor_id: int
+    list_id: int
+    line: Line
+
+
+@dataclass(frozen=True)
+class UtjamningOutcome:
+    """A municipality-month's utjamning: why (a status code), the figures the page shows, and the lines."""
+
+    status: str
+    population: int | None = None
+    average: Decimal | None = None  # exact
+    doctors: int = 0
+    parameter: UtjamningParameter | None = None
+    lines: tuple[UtjamningLine, ...] = ()
+
+    @property
+    def qualifies(self) -> bool:
+        return self.status == UTJAMNING_PAID
+
+    def as_dict(self) -> dict:
+        """JSON for PaymentMonth.utjamning (the month page, the dashboard and the run report read it)."""
+        return {"status": self.status, "innbyggere": self.population,
+                "snitt": None if self.average is None else str(self.average.quantize(QUANTITY_PLACES,
+                                                                                       rounding=ROUND_HALF_UP)),
+                "leger": self.doctors,
+                "referanse": self.parameter.reference if self.parameter else None,
+                "innbyggergrense": self.parameter.population_limit if self.parameter else None,
+                "sats": str(self.parameter.annual_rate) if self.parameter else None,
+                "estimat": bool(self.parameter and self.parameter.is_estimate)}
+
+
+def utjamning_lines(*, parameter: UtjamningParameter | None, population: int | None,
+                    holdings: Sequence[UtjamningHolding]) -> UtjamningOutcome:
+    """Utjamningstilskudd of one municipality-month (docs/rates.md, «Utjamningstilskudd»; SPEC §5a).
+
+    a = Σ n over the lists with a count and a holder (næringsdrivende or fastlønnet; ubesatt lists are left out by
+    the caller) ÷ the number of distinct doctors holding them, exact. With fewer than `population_limit`
+    inhabitants and a < `reference`, every næringsdrivende doctor gets one line, on the lowest listenummer they
+    hold as næringsdrivende: quantity reference − a, amount round(r × (reference − a) / 12) half-up.
+    No parameter row (before 2023-07) or no population: no line, and the status says why."""
+    if parameter is None:
+        return UtjamningOutcome(UTJAMNING_BEFORE, population=population)
+    if population is None:
+        return UtjamningOutcome(UTJAMNING_NO_POPULATION, parameter=parameter)
+    population = _check_count(population, "Innbyggertall")
+    doctors = {holding.doctor_id for holding in holdings}
+    if not doctors:
+        return UtjamningOutcome(UTJAMNING_NO_DOCTORS, population=population, parameter=parameter)
+    total = sum(_check_count(holding.n, "Antall pasienter") for holding in holdings)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        average = Decimal(total) / len(doctors)
+    outcome = dict(population=population, average=average, doctors=len(doctors), parameter=parameter)
+    if population >= parameter.population_limit:
+        return UtjamningOutcome(UTJAMNING_TOO_BIG, **outcome)
+    shortfall = parameter.reference * len(doctors) - total  # (reference − a) × doctors, an integer
+    if shortfall <= 0:
+        return UtjamningOutcome(UTJAMNING_LONG_LISTS, **outcome)
+    amount = divide_and_round_kr(exact_product(parameter.annual_rate, shortfall), 12 * len(doctors))
+    with localcontext() as ctx:
+        ctx.prec = 60
+        quantity = (Decimal(shortfall) / len(doctors)).quantize(QUANTITY_PLACES, rounding=ROUND_HALF_UP)
+    explanation = (f"kr {format_number_nb(parameter.annual_rate, 2)} × ({format_number_nb(parameter.reference)} − "
+                   f"{format_average(average)}) / 12 (snitt listelengde {format_average(average)}, "
+                   f"{format_number_nb(population)} innbyggere)")
+    first_list = {}
+    for holding in sorted(holdings, key=lambda h: (_listenummer_order(h.listenummer), h.list_id)):
+        if holding.driftsform == "naeringsdrivende":
+            first_list.setdefault(holding.doctor_id, holding.list_id)
+    lines = tuple(UtjamningLine(doctor_id, list_id, Line(KIND_UTJAMNING, quantity, parameter.annual_rate, amount,
+                                                         explanation))
+                  for doctor_id, list_id in sorted(first_list.items(), key=lambda item: item[1]) if amount)
+    return UtjamningOutcome(UTJAMNING_PAID, lines=lines, **outcome)
+
+
+def _listenummer_order(listenummer: str) -> tuple:
+    """Listenummer are text: numbers compare as numbers (9 before 10), others after them as text."""
+    return (0, int(listenummer), "") if listenummer.isdigit() else (1, 0, listenummer)
 
 
 # --- eligibility of grant applications (docs/grants.md) ---------------------------------------------------

@@ -4,7 +4,18 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    BooleanField,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -14,6 +25,7 @@ from alis.selectors import agreement_table, agreements_ending, awaiting_decision
 from core.months import add_months, effective_end, first_of_month, month_label
 from grants import rules
 from grants.models import (
+    CONTROL_CALCULATION,
     EVER_GRANTED,
     CaseStatus,
     GrunntilskuddApplication,
@@ -57,20 +69,39 @@ def totals_by_kind(lines: QuerySet[PaymentLine]) -> list[dict]:
     """Sum and count per kind and payee, in the order of the kinds (basis, under, over, grunntilskudd, …)."""
     labels = dict(PaymentLine.Kind.choices)
     order = {kind: index for index, kind in enumerate(labels)}
-    rows = lines.order_by().values("kind", "kept_by_municipality").annotate(total=Sum("amount"), count=Count("pk"))
-    rows = sorted(rows, key=lambda row: (order.get(row["kind"], len(order)), row["kept_by_municipality"]))
+    control = ExpressionWrapper(CONTROL_CALCULATION, output_field=BooleanField())
+    rows = lines.order_by().annotate(control=control).values("kind", "kept_by_municipality", "control").annotate(
+        total=Sum("amount"), count=Count("pk"))
+    rows = sorted(rows, key=lambda row: (order.get(row["kind"], len(order)), row["kept_by_municipality"],
+                                         row["control"]))
     return [{**row, "label": labels.get(row["kind"], row["kind"])} for row in rows]
 
 
 def month_sums(totals: list[dict]) -> dict:
-    """Paid out, kept by the municipality and in all, from totals_by_kind (the month page)."""
-    paid_out = sum((t["total"] for t in totals if not t["kept_by_municipality"]), Decimal("0"))
+    """Paid out, kept by the municipality, control calculations (utjamning while a parameter is an estimate: shown,
+    not paid) and in all, from totals_by_kind (the month page)."""
+    paid_out = sum((t["total"] for t in totals if not t["kept_by_municipality"] and not t["control"]), Decimal("0"))
     kept = sum((t["total"] for t in totals if t["kept_by_municipality"]), Decimal("0"))
-    return {"paid_out": paid_out, "kept": kept, "total": paid_out + kept}
+    control = sum((t["total"] for t in totals if t["control"]), Decimal("0"))
+    return {"paid_out": paid_out, "kept": kept, "control": control, "total": paid_out + kept}
 
 
-def _month_sum(**filters_):
+def utjamning_summary(payment_month) -> dict | None:
+    """What the month page and the dashboard say about utjamning for a small municipality (docs/payments.md): the
+    stored figures of the last computation with the words; None when there is nothing to say (a large
+    municipality, or a month not computed)."""
+    data = payment_month.utjamning if payment_month is not None else None
+    if not data or data.get("status") == rules.UTJAMNING_TOO_BIG:
+        return None
+    return {**data, "message": payment_month.utjamning_message, "month": payment_month.month,
+            "qualifies": data.get("status") == rules.UTJAMNING_PAID,
+            "snitt": Decimal(data["snitt"]) if data.get("snitt") else None}
+
+
+def _month_sum(*, paid=False, **filters_):
     lines = PaymentLine.objects.filter(municipality=OuterRef("municipality"), month=OuterRef("month"), **filters_)
+    if paid:  # control calculations are shown, never paid (docs/payments.md)
+        lines = lines.exclude(CONTROL_CALCULATION)
     total = Subquery(lines.order_by().values("municipality").annotate(s=Sum("amount")).values("s")[:1])
     return Coalesce(total, 0, output_field=DecimalField(max_digits=14, decimal_places=2))
 
@@ -81,7 +112,8 @@ def payment_months(user):
     ).values("municipality").annotate(n=Count("pk")).values("n")[:1]
     return PaymentMonth.objects.filter(municipality__in=municipalities_for(user)).select_related(
         "municipality", "attested_by", "authorised_by").annotate(
-        line_count=Coalesce(Subquery(count), 0), total=_month_sum(), paid_out=_month_sum(kept_by_municipality=False),
+        line_count=Coalesce(Subquery(count), 0), total=_month_sum(),
+        paid_out=_month_sum(paid=True, kept_by_municipality=False),
         kept=_month_sum(kept_by_municipality=True)).order_by("municipality__kommunenummer", "-month")
 
 
@@ -264,7 +296,10 @@ def dashboard_figures(user, municipality) -> dict:
     for row in counted:
         bins[min(row["latest_count"] // 100 * 100, 2500)] += 1
     labels = dict(PaymentLine.Kind.choices)
+    latest = (PaymentMonth.objects.filter(municipality=municipality, computed_at__isnull=False).exclude(utjamning={})
+              .order_by("-month").first())
     return {
+        "utjamning": utjamning_summary(latest),
         "as_of": as_of, "older_counts": sum(row["latest_month"] < as_of for row in counted),
         "chart_period": (months[0], months[-1]) if months else None,
         # places a citizen can choose: a list over its listetak has none, and does not cancel another's

@@ -1,5 +1,6 @@
 """Recompute the months an import touched, once it has committed (docs/operations.md)."""
 
+from django.db.models import Q
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -9,7 +10,7 @@ from grants.models import PaymentMonth
 from grants.services.ledger import start_recompute_keys, start_recompute_months
 from grants.services.notices import month_waiting
 from practices.models import Municipality
-from practices.signals import list_counts_changed
+from practices.signals import list_counts_changed, population_changed
 
 
 @receiver(list_counts_changed)
@@ -21,6 +22,17 @@ def recompute_after_import(sender, months, **kwargs):
     keys = sorted(months, key=lambda key: (key[1], key[0]))
     start_recompute_keys(keys=[(municipalities[knr], month) for knr, month in keys], trigger="import",
                          import_job_id=getattr(sender, "pk", None))
+
+
+@receiver(population_changed)
+def recompute_after_population(sender, changes, **kwargs):
+    """A year's population decides that year's utjamning: recompute the months of the year that have a ledger (closed
+    ones book korreksjon in the next open month, docs/payments.md)."""
+    query = Q()
+    for municipality_id, year in changes:
+        query |= Q(municipality_id=municipality_id, month__year=year)
+    months = PaymentMonth.objects.filter(query).select_related("municipality").order_by("month", "municipality_id")
+    start_recompute_keys(keys=[(pm.municipality, pm.month) for pm in months], trigger="population")
 
 
 def closed_months(keys) -> set:

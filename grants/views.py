@@ -18,7 +18,7 @@ from core.progress import progress_of
 from core.workflow import ServiceError
 from grants import exports, reports, selectors
 from grants import personal_data as pd
-from grants.models import PaymentLine, PaymentRun
+from grants.models import PaymentLine, PaymentRun, UtjamningParameter
 from grants.permissions import can_attest, can_authorise, can_recompute
 from grants.services import ledger
 from practices.models import Doctor, Role
@@ -86,6 +86,7 @@ def payment_month(request, kommunenummer, month):
         "can_authorise": can_authorise(request.user, payment_month),
         "filters": {"type": kind, "liste": list_filter, "lege": doctor_filter},
         "grunntilskudd_not_paying": selectors.grunntilskudd_not_paying(municipality, month),
+        "utjamning": selectors.utjamning_summary(payment_month),
         "doctors": lines.exclude(doctor=None).filter(kept_by_municipality=False).values(
             "doctor__hpr_nummer", "doctor__name").distinct().order_by("doctor__name"),
         "sections": [section(request, payment_month) for section in PAYMENT_MONTH_SECTIONS],
@@ -185,14 +186,15 @@ def statement(request, kommunenummer, month, hpr):
         raise Http404
     return render(request, "grants/statement.html", {
         "municipality": municipality, "month": month, "month_label": month_label(month), "lines": lines,
-        "doctor": lines[0].doctor, "total": sum(line.amount for line in lines),
+        "doctor": lines[0].doctor, "total": sum(line.amount for line in lines if not line.is_control),
         "payment_month": selectors.payment_month_for(municipality, month),
     })
 
 
 @login_required
 def rates(request):
-    return render(request, "grants/rates.html", {"rates": selectors.rates()})
+    return render(request, "grants/rates.html", {"rates": selectors.rates(),
+                                                 "utjamning": UtjamningParameter.objects.order_by("valid_from")})
 
 
 @login_required

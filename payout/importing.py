@@ -80,59 +80,16 @@ def _check(column: str, raw: str, context: Context) -> tuple[object, str | None,
     return value, None, ()
 
 
-def _map_columns(header: list[str], header_row: int) -> tuple[dict[str, int], list[RowError], list[str]]:
-    columns: dict[str, int] = {}
-    errors: list[RowError] = []
-    warnings: list[str] = []
-    for index, original in enumerate(header):
-        name = importing.normalize_column(original)
-        if not name:
-            continue
-        if name not in COLUMNS:
-            warnings.append(f"Kolonnen «{original.strip()}» er ukjent og blir ikke lest.")
-        elif name in columns:
-            errors.append(RowError(header_row, name, "Kolonnen står flere ganger i overskriftsraden. Fjern den ene."))
-        else:
-            columns[name] = index
-    errors += [RowError(header_row, name, "Kolonnen mangler i overskriftsraden. Legg den til.")
-               for name in REQUIRED_COLUMNS if name not in columns]
-    return columns, errors, list(dict.fromkeys(warnings))
-
-
 def parse_payee_file(data: bytes, context: Context) -> PayeeParse:
     """Validate a payee file (SPEC §9a): every row checked, all errors at once, in Norwegian, with row number (header
     = row 1) and column. Raises practices.importing.FileRejected for a file that is not usable as a whole."""
-    header_row, header, lines, delimiter = importing.read_csv(data)
-    columns, errors, warnings = _map_columns(header, header_row)
-    if errors:
-        return PayeeParse(rows=[], errors=errors, warnings=warnings)
-    rows: list[PayeeRow] = []
-    seen: dict[tuple, int] = {}
-    separator = importing.DELIMITER_NAMES.get(delimiter, delimiter)
-    for number, cells in lines:
-        if len(cells) != len(header):
-            errors.append(RowError(number, None, (
-                f"Raden har {len(cells)} felt, overskriften har {len(header)}. Kontroller at skilletegnet "
-                f"({separator}) ikke står inne i en verdi uten anførselstegn.")))
-            continue
-        values, bad = {}, False
-        for column in COLUMNS:
-            raw = cells[columns[column]] if column in columns else ""
-            value, error, row_warnings = _check(column, raw, context)
-            warnings += [f"Rad {number}: {warning}" for warning in row_warnings]
-            if error:
-                errors.append(RowError(number, column, error, kommunenummer=values.get("kommunenummer")))
-                bad = True
-            values[column] = value
-        if bad:
-            continue
-        key = (values["kommunenummer"], values["hpr_nummer"], values["gyldig_fra"])
-        earlier = seen.setdefault(key, number)
-        if earlier != number:
-            errors.append(RowError(number, None, (
-                f"Lege {key[1]} i kommune {key[0]} med samme gyldig fra står allerede i rad {earlier}. "
-                "Fjern en av radene.")))
-            continue
-        rows.append(PayeeRow(number, values["kommunenummer"], values["hpr_nummer"], values["mottaker_navn"],
-                             values["organisasjonsnummer"], values["kontonummer"], values["gyldig_fra"]))
+    checked, errors, warnings = importing.checked_rows(
+        data, COLUMNS, REQUIRED_COLUMNS, lambda column, raw: _check(column, raw, context),
+        key=lambda values: (values["kommunenummer"], values["hpr_nummer"], values["gyldig_fra"]),
+        duplicate=lambda values, earlier: (
+            f"Lege {values['hpr_nummer']} i kommune {values['kommunenummer']} med samme gyldig fra står allerede "
+            f"i rad {earlier}. Fjern en av radene."))
+    rows = [PayeeRow(number, values["kommunenummer"], values["hpr_nummer"], values["mottaker_navn"],
+                     values["organisasjonsnummer"], values["kontonummer"], values["gyldig_fra"])
+            for number, values in checked]
     return PayeeParse(rows=rows, errors=errors, warnings=warnings)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet, Sum
 from django.utils.translation import gettext
 
-from grants.models import PaymentLine
+from grants.models import CONTROL_CALCULATION, PaymentLine
 from payout.models import Payee
 from payout.rules import format_kontonummer
 from practices.models import Doctor
@@ -36,9 +36,10 @@ def payees_on(municipality, day: date) -> dict[int, Payee]:
 
 
 def paid_lines(municipality, month: date) -> QuerySet[PaymentLine]:
-    """The month's lines the municipality pays out: a doctor's, not kept by the municipality (SPEC §9a)."""
+    """The month's lines the municipality pays out: a doctor's, not kept by the municipality, and no control
+    calculation — an utjamning line (or its korreksjon) whose parameter row is an estimate (SPEC §9a, §5a)."""
     return PaymentLine.objects.filter(municipality=municipality, month=month, doctor__isnull=False,
-                                      kept_by_municipality=False)
+                                      kept_by_municipality=False).exclude(CONTROL_CALCULATION)
 
 
 def paid_by_doctor(municipality, month: date) -> dict[int, dict]:

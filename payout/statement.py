@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Sum
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from core.months import MONTH_NAMES
-from grants.models import PaymentLine, PaymentMonth
+from grants.models import CONTROL_CALCULATION, PaymentLine, PaymentMonth
 from payout.models import Payee
 from practices.models import Doctor
 
@@ -82,6 +83,11 @@ class YearlyStatement:
         return month_ranges(self.not_authorised)
 
 
+# utjamning while a parameter is an estimate: a column of its own, outside the sums (docs/payments.md)
+CONTROL = "kontrollberegning"
+CONTROL_LABEL = _("Utjamningstilskudd (kontrollberegning, ikke utbetalt)")
+
+
 def _payee_on(payees: list[Payee], day: date) -> Payee | None:
     """The payee valid on `day`: the latest `valid_from` on or before it; one without a date is from the start
     (payout.selectors.payees_on, for one doctor over many days without a query per day)."""
@@ -97,7 +103,8 @@ def yearly_statement(*, municipality, hpr: str, year: int) -> YearlyStatement:
         raise Http404
     lines = PaymentLine.objects.filter(municipality=municipality, doctor__hpr_nummer=hpr, month__year=year,
                                        kept_by_municipality=False)
-    sums = list(lines.order_by().values("month", "kind").annotate(amount=Sum("amount")))
+    sums = list(lines.order_by().annotate(control=ExpressionWrapper(CONTROL_CALCULATION, output_field=BooleanField()))
+                .values("month", "kind", "control").annotate(amount=Sum("amount")))
     if not sums:
         raise Http404
     doctor = Doctor.objects.get(hpr_nummer=hpr)
@@ -110,9 +117,10 @@ def yearly_statement(*, municipality, hpr: str, year: int) -> YearlyStatement:
     by_month: dict[date, dict[str, Decimal]] = defaultdict(dict)
     for row in sums:
         if row["month"] in closed_set:
-            by_month[row["month"]][row["kind"]] = row["amount"]
+            kind = CONTROL if row["control"] else row["kind"]
+            by_month[row["month"]][kind] = by_month[row["month"]].get(kind, Decimal("0.00")) + row["amount"]
     present = {kind for amounts in by_month.values() for kind in amounts}
-    kinds = [(code, label) for code, label in PaymentLine.Kind.choices if code in present]
+    kinds = [(code, label) for code, label in [*PaymentLine.Kind.choices, (CONTROL, CONTROL_LABEL)] if code in present]
 
     sections: dict[int | None, PayeeSection] = {}
     for month in sorted(by_month):
@@ -120,7 +128,8 @@ def yearly_statement(*, municipality, hpr: str, year: int) -> YearlyStatement:
         section = sections.setdefault(payee.pk if payee else None, PayeeSection(payee=payee))
         amounts = [by_month[month].get(code) for code, _label in kinds]
         section.rows.append(StatementRow(month=month, amounts=amounts,
-                                         total=sum(by_month[month].values(), Decimal("0.00"))))
+                                         total=sum((amount for kind, amount in by_month[month].items()
+                                                    if kind != CONTROL), Decimal("0.00"))))
     for section in sections.values():
         section.kind_totals = [sum((row.amounts[i] for row in section.rows if row.amounts[i] is not None),
                                    Decimal("0.00")) for i in range(len(kinds))]

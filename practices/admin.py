@@ -3,9 +3,20 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_mixins import ReadOnlyAdminMixin
+from core.admin_mixins import DatedTableAdminMixin, ReadOnlyAdminMixin
 
-from .models import Doctor, ImportJob, ListCount, ListHolder, Membership, Municipality, PatientList, Practice
+from .models import (
+    Doctor,
+    ImportJob,
+    ListCount,
+    ListHolder,
+    Membership,
+    Municipality,
+    PatientList,
+    Population,
+    Practice,
+)
+from .services.population import save_population
 
 User = get_user_model()
 
@@ -84,3 +95,23 @@ admin.site.unregister(User)
 @admin.register(User)
 class UserWithMembershipsAdmin(UserAdmin):
     inlines = [MembershipInline]
+
+
+@admin.register(Population)
+class PopulationAdmin(DatedTableAdminMixin, SimpleHistoryAdmin):
+    """Inhabitants on 1 January per municipality and year (SSB table 07459): superusers add and correct them here or on
+    the population page; the save goes through the service, so the year's months are recomputed."""
+
+    list_display = ["municipality", "year", "inhabitants", "source"]
+    list_filter = ["year"]
+    search_fields = ["municipality__kommunenummer", "municipality__name"]
+    autocomplete_fields = ["municipality"]
+    fields = ["municipality", "year", "inhabitants"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["municipality", "year"] if obj else []  # another year is another row
+
+    def save_model(self, request, obj, form, change):
+        saved = save_population(user=request.user, municipality=obj.municipality, year=obj.year,
+                                inhabitants=obj.inhabitants)
+        obj.pk = saved.pk

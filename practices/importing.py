@@ -354,6 +354,69 @@ def normalize_column(name: str) -> str:
     return "_".join(part for part in name.strip().lower().translate(_HEADER_LETTERS).split("_") if part)
 
 
+def map_columns(header: list[str], header_row: int, known: tuple[str, ...], required: tuple[str, ...]
+                ) -> tuple[dict[str, int], list[RowError], list[str]]:
+    """({column: index}, errors, warnings) of a header line, for the other CSV imports (payees, populations): unknown
+    columns are a warning, a column twice or a required one missing an error on the header row."""
+    columns: dict[str, int] = {}
+    errors: list[RowError] = []
+    warnings: list[str] = []
+    for index, original in enumerate(header):
+        name = normalize_column(original)
+        if not name:
+            continue
+        if name not in known:
+            warnings.append(f"Kolonnen «{original.strip()}» er ukjent og blir ikke lest.")
+        elif name in columns:
+            errors.append(RowError(header_row, name, "Kolonnen står flere ganger i overskriftsraden. Fjern den ene."))
+        else:
+            columns[name] = index
+    errors += [RowError(header_row, name, "Kolonnen mangler i overskriftsraden. Legg den til.")
+               for name in required if name not in columns]
+    return columns, errors, list(dict.fromkeys(warnings))
+
+
+def field_count_error(number: int, cells: list[str], header: list[str], delimiter: str) -> RowError | None:
+    """The row error of a row whose number of fields differs from the header's, for the other CSV imports."""
+    if len(cells) == len(header):
+        return None
+    return RowError(number, None, (
+        f"Raden har {len(cells)} felt, overskriften har {len(header)}. Kontroller at skilletegnet "
+        f"({DELIMITER_NAMES.get(delimiter, delimiter)}) ikke står inne i en verdi uten anførselstegn."))
+
+
+
+def checked_rows(data: bytes, known: tuple[str, ...], required: tuple[str, ...], check, key, duplicate):
+    """The small CSV imports' one pass (population, payees): read the file, map the header, check each cell with
+    `check(column, raw)` -> (value, error or None, warnings), and refuse a second row with the same `key(values)`
+    with the message `duplicate(values, earlier row)`. Returns ([(row number, values)], errors, warnings); a file
+    not usable as a whole raises FileRejected from read_csv."""
+    header_row, header, lines, delimiter = read_csv(data)
+    columns, errors, warnings = map_columns(header, header_row, known, required)
+    if errors:
+        return [], errors, warnings
+    rows, seen = [], {}
+    for number, cells in lines:
+        if wrong := field_count_error(number, cells, header, delimiter):
+            errors.append(wrong)
+            continue
+        values, bad = {}, False
+        for column in known:
+            value, error, row_warnings = check(column, cells[columns[column]] if column in columns else "")
+            warnings += [f"Rad {number}: {warning}" for warning in row_warnings]
+            if error:
+                errors.append(RowError(number, column, error, kommunenummer=values.get("kommunenummer")))
+                bad = True
+            values[column] = value
+        if bad:
+            continue
+        earlier = seen.setdefault(key(values), number)
+        if earlier != number:
+            errors.append(RowError(number, None, duplicate(values, earlier)))
+            continue
+        rows.append((number, values))
+    return rows, errors, list(dict.fromkeys(warnings))
+
 # ---------------------------------------------------------------------------------------------------------
 # One validator per column: raw cell text -> (value, error message or None, warnings). Each is called once
 # per distinct cell text (the caches in _validate).

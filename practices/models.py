@@ -51,6 +51,31 @@ SAMI_FIRST = frozenset({"Aarborte", "Hábmer", "Snåase", "Raarvihke", "Dielddan
                         "Kárášjohka", "Guovdageaidnu", "Deatnu", "Unjárga"})
 
 
+POPULATION_SOURCE = "SSB, tabell 07459 (folkemengde 1. januar)"
+
+
+class Population(models.Model):
+    """A municipality's inhabitants on 1 January of `year` (SSB table 07459): decides whether it is small enough for
+    utjamningstilskudd (docs/rates.md, «Utjamningstilskudd»). Entered by superusers or `import_population`;
+    every change kept in the history."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="populations",
+                                     verbose_name=_("kommune"))
+    year = models.PositiveSmallIntegerField(_("år"), validators=[MinValueValidator(2000), MaxValueValidator(2099)])
+    inhabitants = models.PositiveIntegerField(_("innbyggere"), validators=[MaxValueValidator(2_000_000)])
+    source = models.CharField(_("kilde"), max_length=200, default=POPULATION_SOURCE)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["municipality", "-year"]
+        constraints = [models.UniqueConstraint(fields=["municipality", "year"], name="unique_population_year")]
+        verbose_name = _("innbyggertall")
+        verbose_name_plural = _("innbyggertall")
+
+    def __str__(self):
+        return f"{self.municipality.kommunenummer} {self.year}: {self.inhabitants}"
+
+
 class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", _("Kommuneadministrator")
     CASEWORKER = "caseworker", _("Saksbehandler")

@@ -4,3 +4,7 @@ from django.dispatch import Signal
 # changed.
 # The payments app listens and recomputes those months (practices must not import grants, docs/architecture.md).
 list_counts_changed = Signal()
+
+# Sent after populations change (the population page, import_population) with changes=[(municipality_id, year), …]:
+# the payments app recomputes that year's months, booking korreksjon for closed ones (docs/payments.md).
+population_changed = Signal()

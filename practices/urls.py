@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import import_views, views
+from . import import_views, population_views, views
 
 app_name = "practices"
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
     path("legekontor/<int:pk>/endre/", views.practice_edit, name="practice_edit"),
     path("leger/<int:pk>/", views.doctor_detail, name="doctor_detail"),
     path("leger/<int:pk>/endre/", views.doctor_edit, name="doctor_edit"),
+    path("innbyggertall/", population_views.population, name="population"),
     path("import/", import_views.import_index, name="import_index"),
     path("import/<int:pk>/", import_views.import_detail, name="import_detail"),
     path("import/<int:pk>/bekreft/", import_views.import_confirm_view, name="import_confirm"),

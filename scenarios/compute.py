@@ -72,15 +72,18 @@ def compute(*, municipality_ids: list[int], months: list[date], schedule: rules.
             progress: Callable[[int, int], None] | None = None) -> Outcome:
     """Actual and scenario figures per month and kind, and per list over the period (see the module)."""
     real_rates = real_rates if real_rates is not None else ledger.rate_rows()
+    real_utjamning = ledger.utjamning_rows()
+    utjamning = rules.scenario_utjamning(schedule, real_utjamning)
     lists: dict[int, ListFigures] = {}
     figures = []
     for index, month in enumerate(months):
         real_rate = rules.real_rate_for(real_rates, month)
         scenario_rate = rules.scenario_rate(schedule, real_rate, month)
         inputs = ledger.month_inputs(municipality_ids, month)  # fetched once, computed with both schedules
-        actual = ledger.compute_months(municipality_ids, month, rates=real_rates, inputs=inputs)
+        actual = ledger.compute_months(municipality_ids, month, rates=real_rates, inputs=inputs,
+                                       utjamning=real_utjamning)
         scenario = ledger.compute_months(municipality_ids, month, rates=[scenario_rate], inputs=inputs,
-                                         grunntilskudd_months=schedule.grunntilskudd_months)
+                                         grunntilskudd_months=schedule.grunntilskudd_months, utjamning=utjamning)
         month_figures = MonthFigures(month, real_rate, scenario_rate)
         seen: set[int] = set()
         for municipality_id in municipality_ids:

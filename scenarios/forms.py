@@ -41,7 +41,8 @@ class ScenarioForm(forms.ModelForm):
         model = Scenario
         fields = ["name", "description", "municipalities", "all_municipalities", "period_from", "period_to",
                   "model", "knekkpunkt", "rate_under", "rate_over", "paid_up_to", "no_paid_up_to",
-                  "grunntilskudd_floor", "grunntilskudd_months", "introduksjon_percent", "alis_percent"]
+                  "grunntilskudd_floor", "grunntilskudd_months", "introduksjon_percent", "alis_percent",
+                  "utjamning_reference", "utjamning_population_limit"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
         help_texts = {
             "knekkpunkt": AS_IN_FORCE, "rate_under": _("Eller sats per pasient ved flat og pasienttilpasset modell. ")
@@ -52,6 +53,8 @@ class ScenarioForm(forms.ModelForm):
             "grunntilskudd_months": _("Hvor lenge et innvilget grunntilskudd varer (i dag 24 måneder)."),
             "introduksjon_percent": _("100 = som avtalt i hver avtale."),
             "alis_percent": _("100 = som avtalt i hver avtale."),
+            "utjamning_reference": _("Tomt: som parametertabellen (i dag 1 200)."),
+            "utjamning_population_limit": _("Tomt: som parametertabellen (i dag færre enn 5 000 innbyggere)."),
         }
 
     def __init__(self, *args, user, **kwargs):
@@ -80,6 +83,8 @@ class ScenarioForm(forms.ModelForm):
                      Row(Column("paid_up_to"), Column("no_paid_up_to", css_class="pt-md-4"))),
             Fieldset(_("Grunntilskudd"), Row(Column("grunntilskudd_floor"), Column("grunntilskudd_months"))),
             Fieldset(_("Introduksjonsavtaler og ALIS"), Row(Column("introduksjon_percent"), Column("alis_percent"))),
+            Fieldset(_("Utjamningstilskudd (fra juli 2023)"),
+                     Row(Column("utjamning_reference"), Column("utjamning_population_limit"))),
         )
         self.helper.add_input(Submit("submit", _("Lagre og beregn")))
 

@@ -49,6 +49,12 @@ class Scenario(models.Model):
                                                validators=[MinValueValidator(0), MaxValueValidator(1000)])
     alis_percent = models.DecimalField(_("ALIS: % av avtalt utbetaling"), max_digits=6, decimal_places=2,
                                        default=100, validators=[MinValueValidator(0), MaxValueValidator(1000)])
+    utjamning_reference = models.PositiveIntegerField(_("utjamning: referanseliste (pasienter)"), null=True,
+                                                      blank=True, validators=[MinValueValidator(1),
+                                                                              MaxValueValidator(9999)])
+    utjamning_population_limit = models.PositiveIntegerField(_("utjamning: innbyggergrense (færre enn)"), null=True,
+                                                             blank=True, validators=[MinValueValidator(1),
+                                                                                     MaxValueValidator(2_000_000)])
     copied_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="copies",
                                     verbose_name=_("kopiert fra"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
@@ -78,7 +84,8 @@ class Scenario(models.Model):
             model=self.model, knekkpunkt=self.knekkpunkt, rate_under=self.rate_under, rate_over=self.rate_over,
             paid_up_to=self.paid_up_to, no_paid_up_to=self.no_paid_up_to,
             grunntilskudd_floor=self.grunntilskudd_floor, grunntilskudd_months=self.grunntilskudd_months,
-            introduksjon_percent=self.introduksjon_percent, alis_percent=self.alis_percent)
+            introduksjon_percent=self.introduksjon_percent, alis_percent=self.alis_percent,
+            utjamning_reference=self.utjamning_reference, utjamning_population_limit=self.utjamning_population_limit)
 
     def months(self) -> list:
         return rules.period_months(self.period_from, self.period_to)

@@ -40,6 +40,9 @@ class Schedule:
     grunntilskudd_months: int = GRUNNTILSKUDD_MONTHS
     introduksjon_percent: Decimal = HUNDRED
     alis_percent: Decimal = HUNDRED
+    # utjamningstilskudd: another reference list length / population limit (None: the real parameter row's)
+    utjamning_reference: int | None = None
+    utjamning_population_limit: int | None = None
 
     def __post_init__(self):
         if self.model and self.model not in MODELS:
@@ -48,6 +51,9 @@ class Schedule:
             raise ValueError("Gulvet og varigheten for grunntilskudd må være minst 1.")
         if self.introduksjon_percent < 0 or self.alis_percent < 0:
             raise ValueError("Prosenten kan ikke være negativ.")
+        if any(value is not None and value < 1 for value in (self.utjamning_reference,
+                                                             self.utjamning_population_limit)):
+            raise ValueError("Referanselisten og innbyggergrensen for utjamningstilskudd må være minst 1.")
 
     def as_dict(self) -> dict:
         """JSON-safe (Decimals as strings), for the run's snapshot of what it computed."""
@@ -67,6 +73,17 @@ class Schedule:
 
     def percent_for(self, kind: str) -> Decimal:
         return getattr(self, PERCENT_FIELDS[kind]) if kind in PERCENT_FIELDS else HUNDRED
+
+
+def scenario_utjamning(schedule: Schedule, real: list[ledger_rules.UtjamningParameter]
+                       ) -> list[ledger_rules.UtjamningParameter]:
+    """The utjamning parameter rows the scenario puts in force: the real rows (rate, status, dates) with the scenario's
+    reference list length and population limit where it has them. No real row, no utjamning: a scenario cannot
+    invent one before 2023-07 (docs/scenarios.md)."""
+    changes = {name: value for name, value in (("reference", schedule.utjamning_reference),
+                                               ("population_limit", schedule.utjamning_population_limit))
+               if value is not None}
+    return [replace(row, **changes) for row in real]
 
 
 # The flat kr 499 of before the action plan, no cap: the counterfactual of "Effekt av handlingsplanen".

@@ -37,7 +37,8 @@ ASYNC_LIST_MONTHS = 20_000
 HANDLINGSPLAN_FROM = date(2020, 5, 1)  # the action plan's first measures
 EDITABLE_FIELDS = ["name", "description", "all_municipalities", "period_from", "period_to", "model", "knekkpunkt",
                    "rate_under", "rate_over", "paid_up_to", "no_paid_up_to", "grunntilskudd_floor",
-                   "grunntilskudd_months", "introduksjon_percent", "alis_percent"]
+                   "grunntilskudd_months", "introduksjon_percent", "alis_percent", "utjamning_reference",
+                   "utjamning_population_limit"]
 
 
 # --- scenarios ----------------------------------------------------------------------------------------------

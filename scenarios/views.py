@@ -157,6 +157,10 @@ def schedule_rows(scenario: Scenario) -> list[tuple[str, str]]:
         (_("Introduksjonsavtaler"), _("%(p)s %% av avtalt tilskudd") % {
             "p": format_rate(scenario.introduksjon_percent)}),
         (_("ALIS"), _("%(p)s %% av avtalt utbetaling") % {"p": format_rate(scenario.alis_percent)}),
+        (_("Utjamning: referanseliste"), _("som parametertabellen") if scenario.utjamning_reference is None
+         else format_number_nb(scenario.utjamning_reference)),
+        (_("Utjamning: innbyggergrense"), _("som parametertabellen") if scenario.utjamning_population_limit is None
+         else _("færre enn %(n)s") % {"n": format_number_nb(scenario.utjamning_population_limit)}),
     ]
 
 

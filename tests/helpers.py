@@ -1,7 +1,10 @@
 """Plain helpers shared by test modules of several folders (a test module never imports another test module).
 Fixtures are in the conftest.py files, model factories in tests/factories.py and tests/factories_alis.py."""
 
+import io
 from pathlib import Path
+
+from django.core.management import call_command
 
 DATA = Path(__file__).resolve().parent / "data"  # sample import files (tests/data/)
 
@@ -17,3 +20,18 @@ def scenario_form_data(scope, **extra) -> dict:
             "rate_over": "", "paid_up_to": "", "grunntilskudd_floor": "500", "grunntilskudd_months": "24",
             "introduksjon_percent": "100", "alis_percent": "100"}
     return {**data, **extra}
+
+
+def run_command(*args) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of a management command as the command line would end: SystemExit's code, or 1
+    with the message for a CommandError (SPEC §9 exit codes)."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command(*args, stdout=out, stderr=err)
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    except Exception as error:  # CommandError: exit 1 from the command line
+        err.write(str(error))
+        code = 1
+    return code, out.getvalue(), err.getvalue()

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 
 from alis.selectors import agreements_paying
@@ -24,11 +24,11 @@ from core.progress import notify, set_progress_many
 from core.tasks import send
 from core.workflow import CASEWORKER, SUPERUSER, ServiceError, Transition, TransitionNotAllowed, Workflow
 from grants import rules, selectors
-from grants.models import PaymentLine, PaymentMonth, PaymentRun, RateSchedule
+from grants.models import UTJAMNING_MESSAGES, PaymentLine, PaymentMonth, PaymentRun, RateSchedule, UtjamningParameter
 from grants.permissions import can_attest, can_authorise
 from grants.rules import GRUNNTILSKUDD_MONTHS
 from grants.tasks import recompute_month_task, recompute_runs_task
-from practices.models import ListCount, ListHolder, Municipality, PatientList
+from practices.models import ListCount, ListHolder, Municipality, PatientList, Population
 
 logger = logging.getLogger(__name__)
 KEPT_SUFFIX = " – beholdes av kommunen"
@@ -59,6 +59,7 @@ class Computation:
     lines: list[LedgerLine] = field(default_factory=list)
     missing: list[dict] = field(default_factory=list)  # [{"id", "listenummer"}]
     uses_estimate: bool = False
+    utjamning: dict = field(default_factory=dict)  # rules.UtjamningOutcome.as_dict(), for PaymentMonth.utjamning
 
 
 # --- inputs -----------------------------------------------------------------------------------------------
@@ -66,6 +67,16 @@ class Computation:
 
 def rate_rows() -> list[rules.Rate]:
     return [row.as_rule() for row in RateSchedule.objects.all()]
+
+
+def utjamning_rows() -> list[rules.UtjamningParameter]:
+    return [row.as_rule() for row in UtjamningParameter.objects.all()]
+
+
+def _populations(municipality_ids: list[int], year: int) -> dict[int, int]:
+    """{municipality id: inhabitants on 1 January of `year`} — one query for any number of municipalities."""
+    return dict(Population.objects.filter(municipality_id__in=municipality_ids, year=year).values_list(
+        "municipality_id", "inhabitants"))
 
 
 def _counts_with_holders(municipality_ids: list[int], month: date):
@@ -80,7 +91,7 @@ def _counts_with_holders(municipality_ids: list[int], month: date):
         holder_from=Subquery(holder.values("from_month")[:1]),
     ).values_list("patient_list__municipality_id", "patient_list_id", "antall_pasienter", "listetak",
                   "behovsindeks", "holder_doctor", "holder_driftsform", "holder_avtale_fra",
-                  "holder_from").order_by("patient_list_id")
+                  "holder_from", "patient_list__listenummer").order_by("patient_list_id")
 
 
 def _missing_lists(municipality_ids: list[int], month: date) -> dict[int, list[dict]]:
@@ -107,21 +118,25 @@ class MonthInputs:
     counts: list[tuple]
     missing: dict[int, list[dict]]
     agreement_lines: dict[int, list[LedgerLine]]
+    populations: dict[int, int] = field(default_factory=dict)  # inhabitants on 1 January of the month's year
 
 
 def month_inputs(municipality_ids: list[int], month: date) -> MonthInputs:
     return MonthInputs(counts=list(_counts_with_holders(municipality_ids, month)),
                        missing=_missing_lists(municipality_ids, month),
-                       agreement_lines=_agreement_lines(municipality_ids, month))
+                       agreement_lines=_agreement_lines(municipality_ids, month),
+                       populations=_populations(municipality_ids, month.year))
 
 
 def compute_months(municipality_ids: list[int], month: date, *, rates=None,
                    grunntilskudd_months: int = GRUNNTILSKUDD_MONTHS,
-                   inputs: MonthInputs | None = None) -> dict[int, Computation]:
+                   inputs: MonthInputs | None = None, utjamning=None) -> dict[int, Computation]:
     """Each municipality's lines for the month as they should be now (nothing written), in a constant
     number of queries however many municipalities and lists. A scenario passes its own `rates`,
-    grunntilskudd duration and the month's `inputs` (fetched once for both schedules); the ledger never does."""
+    grunntilskudd duration, utjamning parameter rows (`utjamning`) and the month's `inputs` (fetched once for
+    both schedules); the ledger never does."""
     rates = rates if rates is not None else rate_rows()
+    parameter = rules.utjamning_for_month(utjamning if utjamning is not None else utjamning_rows(), month)
     try:
         rate = rules.rate_for_month(rates, month)
     except ValueError:
@@ -129,8 +144,11 @@ def compute_months(municipality_ids: list[int], month: date, *, rates=None,
     inputs = inputs if inputs is not None else month_inputs(municipality_ids, month)
     covering = selectors.grunntilskudd_covering(municipality_ids, month, grunntilskudd_months)
     results = {mid: Computation(missing=inputs.missing.get(mid, [])) for mid in municipality_ids}
+    holdings = defaultdict(list)  # the lists that count for the average list length (utjamning)
     for (municipality_id, list_id, n, listetak, behovsindeks, doctor_id, driftsform, avtale_fra,
-         holder_from) in inputs.counts:
+         holder_from, listenummer) in inputs.counts:
+        if doctor_id is not None and driftsform in ("naeringsdrivende", "fastlonnet"):
+            holdings[municipality_id].append(rules.UtjamningHolding(list_id, listenummer, doctor_id, driftsform, n))
         if rate is None:
             continue
         kept = rules.kept_by_municipality(driftsform)
@@ -147,6 +165,14 @@ def compute_months(municipality_ids: list[int], month: date, *, rates=None,
             ))
     for municipality_id, lines in inputs.agreement_lines.items():
         results[municipality_id].lines.extend(lines)
+    for municipality_id, result in results.items():
+        outcome = rules.utjamning_lines(parameter=parameter, population=inputs.populations.get(municipality_id),
+                                        holdings=holdings[municipality_id])
+        result.utjamning = outcome.as_dict()
+        result.lines.extend(LedgerLine(
+            list_id=line.list_id, doctor_id=line.doctor_id, kept=False, kind=line.line.kind,
+            quantity=line.line.quantity, annual_rate=line.line.annual_rate, amount=line.line.amount,
+            explanation=line.line.explanation, estimate=parameter.is_estimate) for line in outcome.lines)
     for result in results.values():
         result.uses_estimate = bool(rate and rate.is_estimate and result.lines)
     return results
@@ -194,9 +220,14 @@ def _stored_key(line: PaymentLine):
             line.annual_rate, line.amount, line.explanation, line.estimate, line.case_ref)
 
 
+def _quantity(value) -> Decimal | None:
+    """As the database gives it back (numeric, 4 places), so stored and new lines compare and sort alike."""
+    return None if value is None else Decimal(value).quantize(rules.QUANTITY_PLACES)
+
+
 def _new_key(line: LedgerLine):
-    return (line.list_id, line.doctor_id, line.kept, line.kind, line.quantity, line.annual_rate, line.amount,
-            line.explanation, line.estimate, line.case_ref)
+    return (line.list_id, line.doctor_id, line.kept, line.kind, _quantity(line.quantity), line.annual_rate,
+            line.amount, line.explanation, line.estimate, line.case_ref)
 
 
 LINE_COLUMNS = ("municipality_id", "month", "patient_list_id", "doctor_id", "kept_by_municipality", "kind",
@@ -204,7 +235,7 @@ LINE_COLUMNS = ("municipality_id", "month", "patient_list_id", "doctor_id", "kep
 
 
 def _line_values(line: LedgerLine, municipality_id: int, month: date) -> tuple:
-    return (municipality_id, month, line.list_id, line.doctor_id, line.kept, line.kind, "", line.quantity,
+    return (municipality_id, month, line.list_id, line.doctor_id, line.kept, line.kind, "", _quantity(line.quantity),
             line.annual_rate, line.amount, line.explanation, line.estimate, line.case_ref)
 
 
@@ -251,20 +282,20 @@ def _replace_lines(open_months: list[PaymentMonth], computations: dict[int, Comp
 
 
 def _store_computed(open_months: list[PaymentMonth], now) -> None:
-    """missing_counts, uses_estimate and computed_at of the open months: one UPDATE … FROM unnest on PostgreSQL
-    (bulk_update's CASE per row and field cost half a second for the 357 municipalities)."""
+    """missing_counts, uses_estimate, utjamning and computed_at of the open months: one UPDATE … FROM unnest on
+    PostgreSQL (bulk_update's CASE per row and field cost half a second for the 357 municipalities)."""
     if not open_months:
         return
     if connection.vendor != "postgresql":
-        PaymentMonth.objects.bulk_update(open_months, ["missing_counts", "uses_estimate", "computed_at"])
+        PaymentMonth.objects.bulk_update(open_months, ["missing_counts", "uses_estimate", "utjamning", "computed_at"])
         return
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {PaymentMonth._meta.db_table} pm SET missing_counts = v.missing::jsonb, "
-            "uses_estimate = v.estimate, computed_at = %s FROM unnest(%s::bigint[], %s::text[], %s::boolean[]) "
-            "AS v(id, missing, estimate) WHERE pm.id = v.id",
+            "uses_estimate = v.estimate, utjamning = v.utjamning::jsonb, computed_at = %s FROM unnest(%s::bigint[], "
+            "%s::text[], %s::boolean[], %s::text[]) AS v(id, missing, estimate, utjamning) WHERE pm.id = v.id",
             [now, [pm.pk for pm in open_months], [json.dumps(pm.missing_counts) for pm in open_months],
-             [pm.uses_estimate for pm in open_months]])
+             [pm.uses_estimate for pm in open_months], [json.dumps(pm.utjamning) for pm in open_months]])
 
 
 def _withdraw_attestation(payment_month: PaymentMonth, reason: str) -> None:
@@ -289,9 +320,14 @@ def _book_corrections(closed: PaymentMonth, computation: Computation) -> int:
     closed_amounts = _sums(lines.filter(month=month).exclude(kind=rules.KIND_KORREKSJON), "kind")
     booked = _sums(lines.filter(corrects_month=month, kind=rules.KIND_KORREKSJON), "corrected_kind")
     new_amounts, new_rates = defaultdict(Decimal), {}
+    # a korreksjon of a control calculation (utjamning with an estimated parameter) is one too: never paid
+    control = set(lines.filter(month=month, kind=rules.KIND_UTJAMNING, estimate=True).values_list(
+        "patient_list_id", "doctor_id", "kept_by_municipality", "kind"))
     for line in computation.lines:
         new_amounts[line.key] += line.amount
         new_rates[line.key] = line.annual_rate
+        if line.kind == rules.KIND_UTJAMNING and line.estimate:
+            control.add(line.key)
     zero = Decimal("0.00")
     corrections = []
     for key in sorted(set(closed_amounts) | set(booked) | set(new_amounts), key=repr):
@@ -305,7 +341,7 @@ def _book_corrections(closed: PaymentMonth, computation: Computation) -> int:
         corrections.append(PaymentLine(
             municipality_id=municipality_id, patient_list_id=list_id, doctor_id=doctor_id, kept_by_municipality=kept,
             kind=rules.KIND_KORREKSJON, corrected_kind=kind, corrects_month=month, quantity=None,
-            annual_rate=new_rates.get(key), amount=difference,
+            annual_rate=new_rates.get(key), amount=difference, estimate=key in control,
             explanation=(f"Korreksjon for {format_month(month)}: {str(PaymentLine.Kind(kind).label).lower()} "
                          f"endret fra {format_kr(before)} til {format_kr(after)}" + (KEPT_SUFFIX if kept else "")),
         ))
@@ -337,6 +373,7 @@ class Outcome:
     missing: int
     corrections: int
     changed: bool
+    utjamning: str = ""  # "mangler innbyggertall", "utjamning er ikke beregnet før juli 2023" or ""
 
 
 def recompute_months(*, municipality_ids: list[int], month: date) -> dict[int, Outcome]:
@@ -357,6 +394,7 @@ def recompute_months(*, municipality_ids: list[int], month: date) -> dict[int, O
         for pm in open_months:
             pm.missing_counts = computations[pm.municipality_id].missing
             pm.uses_estimate = computations[pm.municipality_id].uses_estimate
+            pm.utjamning = computations[pm.municipality_id].utjamning
             pm.computed_at = now
             if pm.municipality_id in changed and pm.status == PaymentMonth.Status.ATTESTED:
                 _withdraw_attestation(pm, "Linjene endret seg ved ny beregning")
@@ -369,8 +407,14 @@ def recompute_months(*, municipality_ids: list[int], month: date) -> dict[int, O
     return {mid: Outcome(lines=totals.get(mid, {}).get("lines", 0),
                          total=totals.get(mid, {}).get("total") or Decimal("0.00"),
                          missing=len(months[mid].missing_counts), corrections=corrections.get(mid, 0),
-                         changed=mid in changed)
+                         changed=mid in changed, utjamning=_utjamning_note(computations[mid]))
             for mid in municipality_ids}
+
+
+def _utjamning_note(computation: Computation) -> str:
+    """The run report's word on utjamning (docs/payments.md): of the computation, also for a closed month."""
+    with translation.override("nb"):
+        return str(UTJAMNING_MESSAGES.get(computation.utjamning.get("status"), ""))
 
 
 def recompute_month(*, municipality_id: int, month: date) -> Outcome:

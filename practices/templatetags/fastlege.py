@@ -26,6 +26,15 @@ def nb(value, decimals=0):
 
 
 @register.filter
+def nb_exact(value):
+    """A count as stored, without needless decimals: 1 000, or 437,5 (utjamning: 1 200 − a, at most 4 decimals)."""
+    if value is None or value == "":
+        return ""
+    value = Decimal(value).quantize(Decimal("0.0001")).normalize()
+    return money.format_number_nb(value, max(0, -value.as_tuple().exponent))
+
+
+@register.filter
 def percent_of_permille(value):
     """501 (per mille) → `50,1 %`."""
     return "" if value is None else money.format_number_nb(Decimal(value) / 10, 1) + "\xa0%"

@@ -87,7 +87,8 @@ def test_payment_months_are_read_by_every_role(api, users, role, ledger_june):
         "kommunenummer": "0301", "maaned": "2020-06", "status": "open", "computed_at": month["computed_at"],
         "uses_estimate": False, "missing_counts": [], "attested_by": None, "attested_at": None,
         "authorised_by": None, "authorised_at": None, "lines": 3, "total": "107341.67", "paid_out": "68875.00",
-        "kept": "38466.67"}
+        "kept": "38466.67", "utjamning": {"status": "for_tidlig", "melding": "utjamning er ikke beregnet før juli 2023",
+                                          "innbyggere": None, "snitt": None, "kontrollberegning": False}}
     assert api(users[role]).get("/api/v1/payment-months/0301/2020-06/").json() == month
     assert api(users[role]).get("/api/v1/payment-months/0301/2020-07/").status_code == 404
     assert api(users[role]).get("/api/v1/payment-months/4601/2020-06/").status_code == 404

@@ -140,7 +140,8 @@ def test_month_page_query_count_is_constant(client, oslo, caseworker, django_ass
 def test_rates_page_shows_every_row_with_status(client, auditor):
     client.force_login(auditor)
     page = client.get(reverse("grants:rates")).content.decode()
-    assert page.count("<tr>") == 9 and "Anslag" in page and "787,02" in page
+    # 8 rate rows and 2 utjamning rows, each table with its header row
+    assert page.count("<tr>") == 12 and "Anslag" in page and "787,02" in page and "861,16" in page
 
 
 def test_sum_per_type_lists_the_kinds_in_the_ledgers_order(oslo):

@@ -1,10 +1,8 @@
 """Payees (docs/payments.md, «Utbetalingsmottakere»; SPEC §9a): a new or changed account is pending until a second
 person confirms it; scope by the payee's own municipality and the doctor's; the commands, pages and API."""
 
-import io
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from core.workflow import Forbidden, ServiceError
@@ -12,6 +10,7 @@ from payout.models import AccountString, MunicipalityAccount, Payee
 from payout.services import payees as services
 from tests import factories
 from tests.factories_payout import PayeeFactory, valid_kontonummer
+from tests.helpers import run_command
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 HEADER = "kommunenummer;hpr_nummer;mottaker_navn;organisasjonsnummer;kontonummer;gyldig_fra"
@@ -145,17 +144,7 @@ def test_the_municipalitys_account_and_account_strings(oslo, administrator, case
 # --- commands ---------------------------------------------------------------------------------------------
 
 
-def run(*args):
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command(*args, stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    except Exception as error:  # CommandError: exit 1 from the command line
-        err.write(str(error))
-        code = 1
-    return code, out.getvalue(), err.getvalue()
+run = run_command  # (exit code, stdout, stderr)
 
 
 def write(tmp_path, *rows, header=HEADER, encoding="utf-8"):
@@ -266,7 +255,7 @@ def test_pages_per_role(client, users, payee, role, index, create, edit, confirm
     assert client.post(reverse("payout:payee_confirm", args=[payee.pk])).status_code == confirm
     response = client.post(reverse("payout:settings"), {"kontonummer": ACCOUNT, "balance_account": "2190", **{
         f"{kind}-{part}": value for kind in ("basis", "basis_under", "basis_over", "grunntilskudd", "introduksjon",
-                                             "alis", "korreksjon")
+                                             "alis", "korreksjon", "utjamning")
         for part, value in (("art", "370"), ("funksjon", "241"), ("ansvar", ""), ("prosjekt", ""))}})
     assert response.status_code == settings_post
 

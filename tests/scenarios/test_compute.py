@@ -20,6 +20,7 @@ from grants.models import (
     PaymentRun,
 )
 from grants.services import ledger
+from practices.models import Municipality, Population
 from scenarios import compute, rules, services, tasks
 from scenarios.models import Scenario, ScenarioResultRow, ScenarioRun
 from tests import factories
@@ -314,3 +315,23 @@ def test_report_run_compares_with_the_flat_499(oslo, administrator, hand_made):
     assert run.result["agreements"] == {"months": ["2020-05", "2020-06"], "introduksjon": [0, 1], "alis": [1, 1]}
     with pytest.raises(Exception, match="Bare superbrukere"):
         services.start_report(user=administrator, all_municipalities=True)
+
+
+@pytest.mark.parametrize("schedule, expected", [
+    ({}, Decimal("30690.63") * 3),  # as the real parameters: §5a's worked example
+    ({"utjamning_reference": 1000}, Decimal("16660.63") * 3),  # 841.80 × (1 000 − 762,5) / 12 = 16 660,625
+    ({"utjamning_reference": 700}, None),  # 762,5 is not under 700
+    ({"utjamning_population_limit": 1412}, None),  # 1 412 is not fewer than 1 412
+    ({"utjamning_population_limit": 1413}, Decimal("30690.63") * 3),
+])
+def test_a_scenario_varies_the_utjamning_reference_and_population_limit(schedule, expected):
+    bindal = Municipality.objects.get(kommunenummer="1811")
+    user = factories.member(bindal, "caseworker")
+    Population.objects.create(municipality=bindal, year=2023, inhabitants=1412)
+    august = date(2023, 8, 1)
+    for n, driftsform in ((700, "naeringsdrivende"), (900, "naeringsdrivende"), (850, "naeringsdrivende"),
+                          (600, "fastlonnet")):
+        a_list(bindal, {august: n}, driftsform=driftsform)
+    run = done_run(scenario(user, [bindal], august, august, **schedule))
+    assert by_month_and_kind(run, "actual")[("2023-08", "utjamning")] == Decimal("30690.63") * 3
+    assert by_month_and_kind(run, "scenario").get(("2023-08", "utjamning")) == expected

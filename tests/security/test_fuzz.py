@@ -293,6 +293,9 @@ def forms_for(w) -> dict:
         "grants:reopen": (root + decide, st.sampled_from([month, {**month, "month": "2020-05"}]), form(
             {"reason": "Feil i listetallene"}, reason=TEXT)),
         "grants:personal_data": (root, fixed({"pk": w["doctor"].pk}), junk),
+        "practices:population": (root + admin, fixed({}), form(
+            {"municipality": oslo.pk, "year": "2024", "inhabitants": "1412"}, municipality=pks(oslo, bergen),
+            year=one_of(2024, 1999, junk=NUMBER), inhabitants=one_of(0, 1412, junk=NUMBER))),
         "payout:payee_create": (admin, fixed({}), form(new_payee, **payee_fields)),
         "payout:payee_edit": (admin, fixed({"pk": w["payee"].pk}), form(new_payee, **payee_fields)),
         "payout:payee_confirm": (decide, fixed({"pk": w["payee"].pk}), junk),

@@ -31,3 +31,5 @@ class Command(BaseCommand):
             outcome = outcomes[target.pk]
             self.stdout.write(f"{target.kommunenummer} {format_month(month)}: linjer {outcome.lines}, "
                               f"sum {outcome.total:.2f}, mangler listetall {outcome.missing}")
+            if outcome.utjamning == "mangler innbyggertall":  # the one the operator can fix (import_population)
+                self.stdout.write(f"{target.kommunenummer} {format_month(month)}: {outcome.utjamning}")

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from core.commands import acting_user, input_file
+from core.commands import acting_user, input_file, report
 from payout.services.payees import import_payees
 
 
@@ -16,12 +16,4 @@ class Command(BaseCommand):
     def handle(self, file, user, **options):
         path, account = input_file(file), acting_user(user)
         result = import_payees(user=account, data=path.read_bytes(), filename=path.name)
-        for warning in result.warnings:
-            self.stdout.write(f"Advarsel: {warning}")
-        if not result.ok:
-            for error in result.errors:
-                self.stderr.write(str(error))
-            if result.message:
-                self.stderr.write(result.message)
-            raise SystemExit(1)  # exactly the error lines on stderr (SPEC §9), no "CommandError:" line
-        self.stdout.write(result.summary)
+        report(self, result)
