@@ -22,7 +22,7 @@ Parent side: `run(bench)`. The functions named `step_*` run in a fresh process e
    until every user has logged in; the import window from the upload until the import, the recompute it queued
    and the pressed recompute are all done (read from the database after the run); the rest is the steady state.
    Per page: p50/p95/p99 in the steady state and in the import window, errors, requests per second.
-   Target (SPEC.md §13): 0 errors, p95 ≤ 300 ms on every page in the import window.
+   Target (docs/performance.md): 0 errors, p95 ≤ 300 ms on every page in the import window.
 """
 
 from __future__ import annotations

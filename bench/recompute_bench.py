@@ -9,7 +9,7 @@ Parent side: `run(bench)`. The functions named `step_*` run in a fresh process e
     a first computation (a pasienttilpasset month, one line per list, and a knekkpunkt month, ~7,800 lines)
     and for a month that is unchanged. It must not grow (new lines are one COPY per month).
 (b) All 24 months, a loop of 24 `recompute_months` calls (one per month, every municipality), into an empty
-    ledger. Target ≤ 10 s (SPEC.md §13).
+    ledger. Target ≤ 10 s (docs/performance.md).
 (c) The month of (a) again from an empty month, the way production does it: `ledger.recompute_all` creates one
     PaymentRun per municipality and sends one task for all of them to a real Celery worker (`celery -A config
     worker -c 2`, prefork) on Redis, on a queue of its own. Timed from the first send until every run of the

@@ -1,4 +1,5 @@
-"""What the management commands share (SPEC §9 conventions): the file to read and the user to act as."""
+"""What the management commands share (the conventions of docs/import.md, «Command line»): the file to read and
+the user to act as."""
 
 from pathlib import Path
 
@@ -25,8 +26,8 @@ def acting_user(username: str | None):
 
 
 def report(command, result) -> None:
-    """Print an import's outcome as SPEC §9 says: warnings on stdout; on refusal exactly the error lines and the
-    message on stderr and exit 1 (no "CommandError:" line); else the summary as the last line."""
+    """Print an import's outcome as docs/import.md «Command line» says: warnings on stdout; on refusal exactly the
+    error lines and the message on stderr and exit 1 (no "CommandError:" line); else the summary as the last line."""
     for warning in result.warnings:
         command.stdout.write(f"Advarsel: {warning}")
     if not result.ok:

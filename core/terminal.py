@@ -1,8 +1,8 @@
 """A progress bar for management commands on a terminal (rich), following core.progress events.
 
 Quiet unless both stdout and stderr are terminals: a command whose output is captured or piped (cron, an
-integration reading the last line, SPEC.md §9) prints exactly what it printed before. The bar is drawn on
-stderr and removed when the command ends, so the summary line stays the last line on the screen too."""
+integration reading the last line, docs/import.md «Command line») prints exactly what it printed before. The bar
+is drawn on stderr and removed when the command ends, so the summary line stays the last line on the screen too."""
 
 from contextlib import contextmanager
 

@@ -605,7 +605,7 @@ class UtjamningOutcome:
 
 def utjamning_lines(*, parameter: UtjamningParameter | None, population: int | None,
                     holdings: Sequence[UtjamningHolding]) -> UtjamningOutcome:
-    """Utjamningstilskudd of one municipality-month (docs/rates.md, «Utjamningstilskudd»; SPEC §5a).
+    """Utjamningstilskudd of one municipality-month (docs/rates.md, «6. Utjamningstilskudd»).
 
     a = Σ n over the lists with a count and a holder (næringsdrivende or fastlønnet; ubesatt lists are left out by
     the caller) ÷ the number of distinct doctors holding them, exact. With fewer than `population_limit`

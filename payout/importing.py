@@ -81,8 +81,9 @@ def _check(column: str, raw: str, context: Context) -> tuple[object, str | None,
 
 
 def parse_payee_file(data: bytes, context: Context) -> PayeeParse:
-    """Validate a payee file (SPEC §9a): every row checked, all errors at once, in Norwegian, with row number (header
-    = row 1) and column. Raises practices.importing.FileRejected for a file that is not usable as a whole."""
+    """Validate a payee file (docs/payments.md «Utbetalingsmottakere»): every row checked, all errors at once, in
+    Norwegian, with row number (header = row 1) and column. Raises practices.importing.FileRejected for a file that is
+    not usable as a whole."""
     checked, errors, warnings = importing.checked_rows(
         data, COLUMNS, REQUIRED_COLUMNS, lambda column, raw: _check(column, raw, context),
         key=lambda values: (values["kommunenummer"], values["hpr_nummer"], values["gyldig_fra"]),

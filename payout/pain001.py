@@ -1,5 +1,5 @@
 """The bank's payment file: ISO 20022 pain.001.001.03 (credit transfer, NOK), built and read without a database
-(docs/payments.md, «Betalingsfil og bilag»; SPEC.md §9a).
+(docs/payments.md, «Betalingsfil og bilag»).
 
 One group header, one payment information block from the municipality's account, one transaction per payee. The
 bytes depend only on the arguments, so a file is reproducible; the service keeps the first one made."""

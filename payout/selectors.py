@@ -37,7 +37,8 @@ def payees_on(municipality, day: date) -> dict[int, Payee]:
 
 def paid_lines(municipality, month: date) -> QuerySet[PaymentLine]:
     """The month's lines the municipality pays out: a doctor's, not kept by the municipality, and no control
-    calculation — an utjamning line (or its korreksjon) whose parameter row is an estimate (SPEC §9a, §5a)."""
+    calculation — an utjamning line (or its korreksjon) whose parameter row is an estimate (docs/payments.md,
+    «Betalingsfil og bilag»)."""
     return PaymentLine.objects.filter(municipality=municipality, month=month, doctor__isnull=False,
                                       kept_by_municipality=False).exclude(CONTROL_CALCULATION)
 

@@ -1,5 +1,5 @@
 """The accounting voucher (regnskapsbilag) of a month's payment file, as CSV for the municipality's ERP, built
-without a database (docs/payments.md, «Betalingsfil og bilag»; SPEC.md §9a).
+without a database (docs/payments.md, «Betalingsfil og bilag»).
 
 One expense line per paid payee and payment kind on the kind's account string, then one contra line on the
 municipality's balance account with −CtrlSum, so the voucher sums to 0."""

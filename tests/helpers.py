@@ -24,7 +24,7 @@ def scenario_form_data(scope, **extra) -> dict:
 
 def run_command(*args) -> tuple[int, str, str]:
     """(exit code, stdout, stderr) of a management command as the command line would end: SystemExit's code, or 1
-    with the message for a CommandError (SPEC §9 exit codes)."""
+    with the message for a CommandError (docs/import.md, «Command line»: exit codes)."""
     out, err = io.StringIO(), io.StringIO()
     try:
         call_command(*args, stdout=out, stderr=err)

@@ -147,7 +147,8 @@ def confirm_pending(*, user, municipality: Municipality) -> int:
 
 
 def _may_set_account(user, municipality) -> None:
-    """The municipality's administrators; superusers and the system (user None: the command) too (SPEC §10)."""
+    """The municipality's administrators; superusers and the system (user None: the command) too
+    (docs/architecture.md, roles)."""
     if user is None or user.is_superuser:
         return
     _require(can_enter_payees(user, municipality))
@@ -269,10 +270,11 @@ class PayeeImport:
 
 
 def import_payees(*, user, data: bytes, filename: str = "") -> PayeeImport:
-    """Import a payee file (SPEC §9a): the file rules of §9, all or nothing. Without a user (the command without
-    --user) as the system, for every municipality; a user imports only where she is administrator. An unknown HPR,
-    another municipality's doctor or a wrong check digit is a row error, and nothing is written. Upserts by
-    (municipality, doctor, gyldig_fra); a new payee or a changed account is pending (`save_payee`'s rule)."""
+    """Import a payee file (docs/payments.md «Utbetalingsmottakere»): the file rules of docs/import.md, all or nothing.
+    Without a user (the command without --user) as the system, for every municipality; a user imports only where she is
+    administrator. An unknown HPR, another municipality's doctor or a wrong check digit is a row error, and nothing is
+    written. Upserts by (municipality, doctor, gyldig_fra); a new payee or a changed account is pending (`save_payee`'s
+    rule)."""
     result = PayeeImport()
     if user is not None and not municipalities_for(user, roles=[Role.ADMINISTRATOR]).exists():
         result.message = _("Bare kommuneadministratorer kan importere utbetalingsmottakere.")

@@ -1,5 +1,5 @@
 """The month's payment file: made once for an authorised month and kept (docs/payments.md, «Betalingsfil og bilag»;
-SPEC.md §9a). The browser and `export_payout` call `create_payment_file`."""
+docs/payments.md «Betalingsfil og bilag»). The browser and `export_payout` call `create_payment_file`."""
 
 import hashlib
 import logging

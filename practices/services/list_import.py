@@ -696,7 +696,7 @@ def _offer_only_mine(job: ImportJob, result: ParseResult, user) -> list[RowError
     """The errors of a refused file. When its only errors are rows of municipalities where the user may not import,
     and her own rows would import cleanly, the job offers to import only hers (`skipped`; docs/import.md)."""
     skippable = importing.outside_scope(result)
-    if not skippable or job.only_mine or job.source != "web":  # SPEC.md §9: the CLI and the API stay all-or-nothing
+    if not skippable or job.only_mine or job.source != "web":  # docs/import.md: the CLI and the API stay all-or-nothing
         return result.errors
     plan = plan_import(result.rows, allowed=_allowed(user))
     if plan.errors:  # her own rows are refused too: no offer
@@ -852,7 +852,7 @@ def _read(job: ImportJob) -> bytes:
 def import_file(*, user, data: bytes, filename: str, dry_run: bool, source: str = "cli",
                 records=None, only_mine: bool = False) -> ImportJob:
     """Check and (unless dry_run) run an import in one call (CLI, API): parsed once, planned once. `only_mine` as
-    in `import_upload` (the CLI and the API do not offer it: SPEC.md §9 keeps them all-or-nothing)."""
+    in `import_upload` (the CLI and the API do not offer it: docs/import.md keeps them all-or-nothing)."""
     if dry_run:
         return import_upload(user=user, data=data, filename=filename, source=source, records=records,
                              only_mine=only_mine)

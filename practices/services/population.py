@@ -74,8 +74,9 @@ class PopulationImport:
 
 
 def import_population(*, user, data: bytes, filename: str = "", dry_run: bool = False) -> PopulationImport:
-    """Import a population file (`kommunenummer;aar;innbyggere`, SSB table 07459) under the file rules of SPEC §9: all
-    or nothing, every row error reported at once. Without a user as the system; a user must be a superuser."""
+    """Import a population file (`kommunenummer;aar;innbyggere`, SSB table 07459) under the file rules of
+    docs/import.md: all or nothing, every row error reported at once. Without a user as the system; a user must be a
+    superuser."""
     result = PopulationImport()
     try:
         _require_superuser(user)

@@ -1,5 +1,5 @@
 """Browser: a small municipality's month page shows the population, the average list length, that it qualifies, and
-the utjamning lines marked as a control calculation (SPEC §5a)."""
+the utjamning lines marked as a control calculation (docs/rates.md «6. Utjamningstilskudd»)."""
 
 from datetime import date
 

@@ -1,4 +1,4 @@
-"""Utjamningstilskudd for small municipalities (SPEC §5a, docs/rates.md «Utjamningstilskudd»): the worked example, the
+"""Utjamningstilskudd for small municipalities (docs/rates.md, «6. Utjamningstilskudd»): the worked example, the
 limits, who counts, the months before 2023-07, a missing population, corrections, the control calculation."""
 
 import io

@@ -17,7 +17,7 @@ from tests.factories_payout import MunicipalityAccountFactory, PayeeFactory
 
 MAY, JUNE = date(2020, 5, 1), date(2020, 6, 1)
 COMPANY_ORGNR = "974760673"
-# SPEC.md §5's worked examples for 2020-06
+# docs/rates.md «5. Worked examples» for 2020-06
 ANNA = Decimal("38466.67")  # 800 patients: basis_under
 BERIT = Decimal("48083.33") + Decimal("20791.67")  # 1 500 patients: basis_under + basis_over
 

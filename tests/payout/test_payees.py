@@ -1,4 +1,4 @@
-"""Payees (docs/payments.md, «Utbetalingsmottakere»; SPEC §9a): a new or changed account is pending until a second
+"""Payees (docs/payments.md, «Utbetalingsmottakere»): a new or changed account is pending until a second
 person confirms it; scope by the payee's own municipality and the doctor's; the commands, pages and API."""
 
 

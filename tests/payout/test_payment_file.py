@@ -1,4 +1,4 @@
-"""The payment file and the voucher of an authorised month (issue 19, SPEC.md §9a, docs/payments.md «Betalingsfil og
+"""The payment file and the voucher of an authorised month (issue 19, docs/payments.md «Betalingsfil og
 bilag»): the file validates against ISO 20022's XSD, every amount matches the ledger, it is made once, and the
 voucher balances."""
 
@@ -275,7 +275,7 @@ def test_the_query_count_is_constant(confirmed, caseworker, django_assert_max_nu
         voucher_for(user=caseworker, payment_month=confirmed["month"])
 
 
-# --- the commands (SPEC.md §9a) -----------------------------------------------------------------------------
+# --- the commands (docs/payments.md «Commands») -----------------------------------------------------------
 
 
 def run(*args):

@@ -1,5 +1,6 @@
-"""Utjamning while its parameter is an estimate is a control calculation (SPEC §5a, §9a): on the month page, in the line
-export and in the statements, but not in the payment file nor the voucher. Once the row is bekreftet it is paid."""
+"""Utjamning while its parameter is an estimate is a control calculation (docs/rates.md «6. Utjamningstilskudd»,
+docs/payments.md «Betalingsfil og bilag»): on the month page, in the line export and in the statements, but not in the
+payment file nor the voucher. Once the row is bekreftet it is paid."""
 
 import csv
 import io

@@ -1,5 +1,5 @@
 """The commands' progress bars (core/terminal.py): drawn only on a terminal, never in captured or piped output, so
-the last-line contracts of SPEC.md §9 hold."""
+the last-line contracts of docs/import.md «Command line» hold."""
 
 import io
 import re

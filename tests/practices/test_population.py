@@ -1,5 +1,5 @@
 """Populations per municipality and year (docs/import.md «Innbyggertall»): `import_population` under the file rules
-of SPEC §9, the superuser page, the admin, history, and the recompute a change starts."""
+of docs/import.md, the superuser page, the admin, history, and the recompute a change starts."""
 
 from datetime import date
 
