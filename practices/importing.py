@@ -121,6 +121,27 @@ class FileRejected(Exception):
     """The whole file (or API body) is unusable; str(exc) is one Norwegian sentence for the user."""
 
 
+@dataclass
+class FileImport:
+    """What a small CSV import (population, payees) did or would do: counts per data row, and the errors that refused
+    it (nothing written). `summary` is the command's last line (docs/import.md, «Command line»)."""
+
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    warnings: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    message: str = ""  # a whole-file refusal
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.message
+
+    @property
+    def summary(self) -> str:
+        return f"opprettet {self.created}, endret {self.changed}, uendret {self.unchanged}"
+
+
 @dataclass(frozen=True)
 class ListRow:
     row: int

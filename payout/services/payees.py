@@ -7,7 +7,7 @@ or changed kontonummer (or organisasjonsnummer) is pending until a caseworker of
 one who entered it confirms it; the history records who did what and why."""
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from django.db import IntegrityError, transaction
@@ -21,7 +21,7 @@ from grants.models import PaymentLine
 from payout import importing, rules
 from payout.models import AccountString, MunicipalityAccount, Payee
 from payout.permissions import can_confirm_payee, can_enter_payees
-from practices.importing import FileRejected, RowError
+from practices.importing import FileImport, FileRejected, RowError
 from practices.models import Doctor, Municipality, Role
 from practices.permissions import can_casework
 from practices.selectors import doctor_municipalities, municipalities_for
@@ -248,25 +248,14 @@ def save_settings(*, user, municipality: Municipality, account: dict, strings: d
 
 
 @dataclass
-class PayeeImport:
-    """What an import did (or would do): counts per data row, and the errors that refused it (nothing written)."""
+class PayeeImport(FileImport):
+    """A payee import; its last line also counts the payees awaiting confirmation."""
 
-    created: int = 0
-    changed: int = 0
-    unchanged: int = 0
     pending: int = 0  # rows whose payee awaits confirmation after the import (new, changed or still pending)
-    warnings: list[str] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    message: str = ""  # a whole-file refusal
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and not self.message
 
     @property
     def summary(self) -> str:
-        return (f"opprettet {self.created}, endret {self.changed}, uendret {self.unchanged}, "
-                f"venter på bekreftelse {self.pending}")
+        return f"{super().summary}, venter på bekreftelse {self.pending}"
 
 
 def import_payees(*, user, data: bytes, filename: str = "") -> PayeeImport:

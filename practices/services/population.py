@@ -2,7 +2,6 @@
 form's service and `import_population` all come here. Only superusers (or the system, a command without --user)
 write; every change is kept in the history, and the payments app recomputes the year's months once it commits."""
 
-from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -10,7 +9,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from core.workflow import Forbidden, ServiceError
 from practices import population as parsing
-from practices.importing import FileRejected, RowError
+from practices.importing import FileImport, FileRejected
 from practices.models import POPULATION_SOURCE, Municipality, Population
 from practices.services.list_import import import_context
 from practices.signals import population_changed
@@ -53,24 +52,7 @@ def save_population(*, user, municipality: Municipality, year: int, inhabitants:
     return target
 
 
-@dataclass
-class PopulationImport:
-    """What an import did: counts per data row, and the errors that refused it (nothing written)."""
-
-    created: int = 0
-    changed: int = 0
-    unchanged: int = 0
-    warnings: list[str] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    message: str = ""  # a whole-file refusal
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and not self.message
-
-    @property
-    def summary(self) -> str:
-        return f"opprettet {self.created}, endret {self.changed}, uendret {self.unchanged}"
+PopulationImport = FileImport
 
 
 def import_population(*, user, data: bytes, filename: str = "", dry_run: bool = False) -> PopulationImport:

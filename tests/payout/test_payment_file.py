@@ -11,7 +11,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +31,7 @@ from payout.services.payment_file import (
 from payout.services.voucher import voucher_for
 from tests import factories
 from tests.factories_payout import MunicipalityAccountFactory, PayeeFactory
+from tests.helpers import run_command
 from tests.payout import month_scene
 from tests.payout.month_scene import ANNA, BERIT, COMPANY_ORGNR, JUNE
 
@@ -279,16 +279,9 @@ def test_the_query_count_is_constant(confirmed, caseworker, django_assert_max_nu
 
 
 def run(*args):
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command(*args, stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    except CommandError as error:  # manage.py prints it and exits with its returncode (1)
-        code = error.returncode
-        err.write(str(error))
-    return code, out.getvalue().strip().splitlines(), err.getvalue().strip().splitlines()
+    """(exit code, stdout lines, stderr lines) of a command."""
+    code, out, err = run_command(*args)
+    return code, out.strip().splitlines(), err.strip().splitlines()
 
 
 def test_the_commands(scene, caseworker2, tmp_path):
