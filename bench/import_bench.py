@@ -135,6 +135,28 @@ def _copy(bench, path: Path) -> tuple[float, int]:
     return seconds, copied
 
 
+COUNT_COLUMNS = "patient_list_id, month, antall_pasienter, listetak, behovsindeks, import_job_id"
+
+
+def _counts_floor(bench) -> list[float]:
+    """The file's counts as the import left them, COPYed straight back into practices_listcount (its primary key,
+    two more indexes and two foreign keys, checked at commit), RUNS times: what writing the counts alone costs,
+    before any parsing, checking or diffing (docs/performance.md)."""
+    runs = []
+    with bench.connect() as connection, connection.cursor() as cursor:
+        with cursor.copy(f"COPY (SELECT {COUNT_COLUMNS} FROM practices_listcount ORDER BY id) TO STDOUT") as copy:
+            data = b"".join(bytes(chunk) for chunk in copy)
+        for _ in range(RUNS):
+            cursor.execute("TRUNCATE practices_listcount")
+            connection.commit()
+            began = time.perf_counter()
+            with cursor.copy(f"COPY practices_listcount ({COUNT_COLUMNS}) FROM STDIN") as copy:
+                copy.write(data)
+            connection.commit()
+            runs.append(time.perf_counter() - began)
+    return runs
+
+
 def _mb(value: float) -> str:
     return f"{value:,.0f} MB".replace(",", " ")
 
@@ -194,6 +216,8 @@ def run(bench) -> dict:
     first, again = _median(firsts), _median(agains)
     copies = [_copy(bench, path) for _ in range(RUNS)]
     copy_seconds, copied = _median(copies, key=lambda result: result[0])
+    floors = _counts_floor(bench)
+    floor = sorted(floors)[len(floors) // 2]
 
     _empty(bench)
     plain = bench.step("import_bench:step_product_import", str(path), "plain")
@@ -254,6 +278,15 @@ def run(bench) -> dict:
             f"≤ {TARGET_COPY_RATIO:.0f}×",
             copy_ratio <= TARGET_COPY_RATIO,
             ratio=copy_ratio,
+            sub=True,
+        ),
+        figure(
+            "counts_floor",
+            f"the floor: the {_n(rows)} counts alone COPYed into practices_listcount with its keys (median of {RUNS})",
+            f"{floor:.2f} s = {floor / copy_seconds:.1f}× COPY",
+            seconds=floor,
+            runs=floors,
+            ratio=floor / copy_seconds,
             sub=True,
         ),
         figure(
@@ -348,6 +381,9 @@ def run(bench) -> dict:
         f"table was emptied, so it only creates counts; {_n(NAIVE_ROWS)} rows timed, ×{rows / NAIVE_ROWS:.2f} "
         "to the whole file",
         "COPY: the same file into a table with the same columns, no keys or indexes, one transaction",
+        f"floor: the counts the import wrote, COPYed back into the emptied practices_listcount (primary key, "
+        f"unique (list, month), (month, list) and import_job indexes; foreign keys to the list and the import job, "
+        f"checked at commit) and committed; runs {_spread(floors)} s",
         f"generate_data: wall time of the command (including start-up); {summary.strip()}; the database now "
         "holds this national data set for the later sections",
     ]

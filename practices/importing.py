@@ -21,9 +21,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from itertools import compress
-from operator import itemgetter
+from itertools import compress, islice
 from pathlib import Path
+from typing import NamedTuple
 
 from stdnum.no import orgnr as stdnum_orgnr
 
@@ -46,6 +46,7 @@ ALL_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 COUNT_COLUMNS = REQUIRED_COLUMNS + ("behovsindeks", "driftsform")
 
 MAX_DATA_ROWS = 100_000
+READ_CHUNK = 10_000  # CSV records per step of _read
 MAX_COLUMNS = 100  # per header and per API row: twelve are read; the rest would only be warnings
 LISTETAK_MAX = 2500
 ANTALL_PASIENTER_MAX = 9999
@@ -142,8 +143,10 @@ class FileImport:
         return f"opprettet {self.created}, endret {self.changed}, uendret {self.unchanged}"
 
 
-@dataclass(frozen=True)
-class ListRow:
+class ListRow(NamedTuple):
+    """One valid data row. A named tuple: a national file makes 60,000 of them, and a frozen dataclass's
+    `__init__` (one `object.__setattr__` per field) was a fifth of the parse (docs/performance.md)."""
+
     row: int
     kommunenummer: str
     organisasjonsnummer: str
@@ -305,6 +308,21 @@ def _csv_error(exc: csv.Error, row: int, line: str) -> FileRejected:
     return FileRejected(f"Filen kan ikke leses som CSV: feil i rad {row}. Rett raden og last opp på nytt.")
 
 
+def _locate_csv_error(exc: csv.Error, text: str, delimiter: str) -> FileRejected:
+    """The message for a CSV syntax error, naming its row: the file is read again record by record (the fast
+    read in `_read` goes by chunks and does not know where it stopped)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    row, record_line = 0, 1  # the physical line where the next record starts (for the error message)
+    try:
+        for _cells in reader:
+            row += 1
+            record_line = reader.line_num + 1
+    except csv.Error as error:
+        exc = error
+    lines = text.splitlines()
+    return _csv_error(exc, row + 1, lines[record_line - 1] if record_line <= len(lines) else "")
+
+
 def _read(data: bytes) -> tuple[int, list[str], list[tuple[int, list[str]]], str]:
     """(header row number, header cells, [(row number, cells)], delimiter); raises FileRejected."""
     if not data:
@@ -320,30 +338,27 @@ def _read(data: bytes) -> tuple[int, list[str], list[tuple[int, list[str]]], str
     header: list[str] | None = None
     header_row = 0
     rows: list[tuple[int, list[str]]] = []
-    row = 0
-    record_line = 1  # the physical line where the next record starts (for the error message)
+    read = 0  # records read so far, blank ones included: the file's row numbers
     try:
-        for cells in reader:
-            row += 1
-            record_line = reader.line_num + 1
-            if not "".join(cells).strip():
-                continue  # blank line, or only delimiters (Excel leaves those)
-            if header is None:
-                if len(cells) > MAX_COLUMNS:
+        # in chunks, so a file far over the row limit is refused without reading all of it, and with no Python
+        # statement per row (a national file has 60,000)
+        for chunk in iter(lambda: list(islice(reader, READ_CHUNK)), []):
+            numbered = [(number, cells) for number, cells in enumerate(chunk, read + 1) if "".join(cells).strip()]
+            read += len(chunk)
+            if header is None and numbered:
+                (header_row, header), numbered = numbered[0], numbered[1:]
+                if len(header) > MAX_COLUMNS:
                     raise FileRejected(
-                        f"Overskriftsraden har {_thousands(len(cells))} kolonner; høyst {MAX_COLUMNS} er tillatt. "
+                        f"Overskriftsraden har {_thousands(len(header))} kolonner; høyst {MAX_COLUMNS} er tillatt. "
                         "Fjern kolonnene som ikke er listedata, og last opp på nytt."
                     )
-                header, header_row = cells, row
-                continue
-            if len(rows) == MAX_DATA_ROWS:
+            rows += numbered
+            if len(rows) > MAX_DATA_ROWS:
                 raise FileRejected(
                     "Filen har mer enn 100 000 datarader. Del den opp i flere filer med høyst 100 000 rader hver."
                 )
-            rows.append((row, cells))
     except csv.Error as exc:
-        lines = text.splitlines()
-        raise _csv_error(exc, row + 1, lines[record_line - 1] if record_line <= len(lines) else "") from None
+        raise _locate_csv_error(exc, text, delimiter) from None
     if header is None:  # only whitespace cells
         raise FileRejected(
             "Filen inneholder bare tomme linjer. Velg en CSV-fil med overskriftsrad og minst én datarad."
@@ -728,17 +743,20 @@ def _validate(
     count = len(fitting)
     bad = bytearray(count)  # 1 where the row has an error
 
-    values: dict[str, list] = {}
-    cell_lists = [cells for _, cells in fitting]
+    values: dict[str, list | tuple] = {}
+    cell_columns = list(zip(*(cells for _, cells in fitting), strict=True)) or [()] * width  # one transpose
     for name in ALL_COLUMNS:
         index = columns.get(name)
         if index is None:
             values[name] = [None] * count
             continue
-        raws = list(map(itemgetter(index), cell_lists))
+        raws = cell_columns[index]
         check = checks[name]
         checked = {raw: check(raw) for raw in set(raws)}
-        values[name] = list(map({raw: result[0] for raw, result in checked.items()}.__getitem__, raws))
+        if all(type(result[0]) is str and result[0] == raw for raw, result in checked.items()):
+            values[name] = raws  # text kept as written: no second pass over the column
+        else:
+            values[name] = list(map({raw: result[0] for raw, result in checked.items()}.__getitem__, raws))
         flagged = {raw for raw, (_, error, warnings) in checked.items() if error or warnings}
         if flagged:
             for i, raw in enumerate(raws):

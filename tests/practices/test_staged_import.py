@@ -4,8 +4,8 @@ row-by-row plan (`plan_import` + `_apply`, the SQLite path) leaves, on the same 
 import csv
 import io
 import re
-from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
@@ -53,27 +53,27 @@ def files():
     for row in first:
         key = (row.kommunenummer, row.listenummer)
         if row.organisasjonsnummer == renamed_practice:
-            row = replace(row, legekontor=row.legekontor + " nytt navn")
+            row = row._replace(legekontor=row.legekontor + " nytt navn")
         if row.hpr_nummer == renamed_doctor:
-            row = replace(row, lege_navn=row.lege_navn + "-Berg")
+            row = row._replace(lege_navn=row.lege_navn + "-Berg")
         if key == new_holder and row.maaned >= date(2023, 6, 1):
-            row = replace(row, hpr_nummer="9000001", lege_navn="Ny Lege", driftsform="fastlonnet")
+            row = row._replace(hpr_nummer="9000001", lege_navn="Ny Lege", driftsform="fastlonnet")
         if key == vacant and row.maaned == date(2023, 7, 1):
-            row = replace(row, hpr_nummer="", lege_navn="", driftsform="ubesatt")
+            row = row._replace(hpr_nummer="", lege_navn="", driftsform="ubesatt")
         if key == avtale:
-            row = replace(row, avtale_fra=date(2019, 3, 1))
+            row = row._replace(avtale_fra=date(2019, 3, 1))
         if key == listetak and row.maaned == date(2023, 8, 1):
-            row = replace(row, listetak=min(2500, row.listetak + 100))
+            row = row._replace(listetak=min(2500, row.listetak + 100))
         if row.row % 7 == 0:
-            row = replace(row, antall_pasienter=row.antall_pasienter + 1)
+            row = row._replace(antall_pasienter=row.antall_pasienter + 1)
         if row.row % 5 == 0:
-            row = replace(row, behovsindeks=None)  # an empty behovsindeks keeps the stored one
+            row = row._replace(behovsindeks=None)  # an empty behovsindeks keeps the stored one
         if row.row % 11 == 0:
-            row = replace(row, driftsform=None)  # an empty driftsform keeps the holder's
+            row = row._replace(driftsform=None)  # an empty driftsform keeps the holder's
         second.append(row)
     # a new list, and older months: the same holder starts earlier, another listetak does not change the list's
-    extra = replace(first[0], listenummer="999", row=0)
-    older = [replace(row, maaned=date(2023, 1, 1), listetak=1234 if i % 2 else row.listetak)
+    extra = first[0]._replace(listenummer="999", row=0)
+    older = [row._replace(maaned=date(2023, 1, 1), listetak=1234 if i % 2 else row.listetak)
              for i, row in enumerate(r for r in first if r.maaned == START)]
     return [file_of(first), file_of([*second, extra]), file_of(older)]
 
@@ -175,3 +175,95 @@ def test_scope_warnings_errors_and_closed_months_are_the_same(settings):
     plain, staged = both_ways(settings, steps)
     assert staged == plain
     assert ListCount.objects.count() == 0  # both runs were rolled back
+
+
+def _latest(rows, key):
+    return max((row for row in rows if (row.kommunenummer, row.listenummer) == key), key=lambda row: row.maaned)
+
+
+ONE_CHANGE = {  # a change to one row of a file imported before; each must be seen (docs/import.md, «Trinnvis import»)
+    "antall": lambda row: row._replace(antall_pasienter=row.antall_pasienter + 1),
+    "count listetak": lambda row: row._replace(listetak=row.listetak + 50),
+    "behovsindeks": lambda row: row._replace(behovsindeks=Decimal("1.2345")),
+    "practice name": lambda row: row._replace(legekontor="Nytt navn legesenter"),
+    "doctor name": lambda row: row._replace(lege_navn="Nytt Navn"),
+    "another doctor": lambda row: row._replace(hpr_nummer="9000002", lege_navn="Ny Lege"),
+    "ubesatt": lambda row: row._replace(hpr_nummer="", lege_navn="", driftsform="ubesatt"),
+    "driftsform": lambda row: row._replace(driftsform="fastlonnet" if row.driftsform != "fastlonnet"
+                                           else "naeringsdrivende"),
+    "avtale_fra": lambda row: row._replace(avtale_fra=date(2018, 1, 1)),
+    "another practice": None,  # the list moves to another practice of the file
+    "a new month": None,
+}
+
+
+@pytest.mark.parametrize("change", ONE_CHANGE)
+def test_a_re_import_with_one_change_is_not_taken_as_unchanged(settings, change):
+    """The staged import's shortcut for an unchanged file (_UNCHANGED_ROWS) must not hide any single change."""
+    municipalities = list(Municipality.objects.filter(kommunenummer__in=["0301", "4601"]).values_list(
+        "kommunenummer", "name"))
+    first = generate(municipalities, lists=12, months=3, start=START, seed=11).rows
+    key = (first[0].kommunenummer, first[0].listenummer)
+    target = _latest(first, key)
+    if change == "another practice":
+        other = next(row.organisasjonsnummer for row in first if row.organisasjonsnummer != target.organisasjonsnummer)
+        edited = target._replace(organisasjonsnummer=other, legekontor=next(
+            row.legekontor for row in first if row.organisasjonsnummer == other))
+    elif change == "a new month":
+        edited = target._replace(maaned=date(2023, 6, 1), row=len(first) + 2)
+    else:
+        edited = ONE_CHANGE[change](target)
+    second = [edited if row is target else row for row in first]
+    if change == "practice name":  # the name is the practice's latest row's: rename it on all of its rows
+        second = [ONE_CHANGE[change](row) if row.organisasjonsnummer == target.organisasjonsnummer else row
+                  for row in first]
+    if change == "a new month":
+        second = [*first, edited]
+    jobs = []
+
+    def steps():
+        assert import_file(user=None, data=file_of(first), filename="1.csv", dry_run=False, source="cli").created
+        again = import_file(user=None, data=file_of(first), filename="2.csv", dry_run=False, source="cli")
+        assert (again.created, again.changed, again.unchanged) == (0, 0, len(first))
+        jobs.append(import_file(user=None, data=file_of(second), filename="3.csv", dry_run=False, source="cli"))
+
+    plain, staged = both_ways(settings, steps)
+    assert staged == plain
+    assert jobs[0].status == jobs[1].status == "done"
+    assert jobs[1].created + jobs[1].changed >= 1
+
+
+def test_a_re_import_repairs_a_listetak_changed_since(settings):
+    """The list's listetak follows the latest month's row: a file with that month sets it back (not unchanged)."""
+    municipalities = list(Municipality.objects.filter(kommunenummer="0301").values_list("kommunenummer", "name"))
+    rows = generate(municipalities, lists=3, months=2, start=START, seed=5).rows
+    jobs = []
+
+    def steps():
+        import_file(user=None, data=file_of(rows), filename="1.csv", dry_run=False, source="cli")
+        PatientList.objects.filter(listenummer=rows[0].listenummer).update(listetak=rows[0].listetak + 7)
+        jobs.append(import_file(user=None, data=file_of(rows), filename="2.csv", dry_run=False, source="cli"))
+
+    plain, staged = both_ways(settings, steps)
+    assert staged == plain
+    assert jobs[1].changed >= 1 and PatientList.objects.count() == 0  # rolled back
+
+
+def test_an_unchanged_re_import_of_another_municipalitys_practice_is_still_refused(settings):
+    """The shortcut checks scope as the full path does: a practice of a municipality where the user is not
+    administrator is an error even when nothing would change."""
+    oslo = Municipality.objects.get(kommunenummer="0301")
+    administrator = factories.member(oslo, "administrator", username="admin.oslo")
+    head = ";".join(ALL_COLUMNS[:9])
+    data = "\n".join([head, "0301;974760673;Bergen lk;1702638;Kari Dahl;102;2000;500;2023-05"]).encode()
+    bergen = Municipality.objects.get(kommunenummer="4601")
+    factories.PracticeFactory(organisasjonsnummer="974760673", name="Bergen lk", municipality=bergen)
+
+    def steps():
+        job = import_file(user=None, data=data, filename="a.csv", dry_run=False, source="cli")
+        assert job.status == "done", job.errors
+        job = import_file(user=administrator, data=data, filename="b.csv", dry_run=False, source="cli")
+        assert job.status == "failed" and job.errors[0]["kolonne"] == "organisasjonsnummer"
+
+    plain, staged = both_ways(settings, steps)
+    assert staged == plain
