@@ -399,7 +399,7 @@ def _history(cursor, model, ids: list[int], kind: str, user_id, reason: str, now
 
 
 def _copy_rows(cursor, table: str, columns: tuple, types: tuple, rows) -> None:
-    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{table}")  # pg_temp: never a permanent table of that name
     definition = ", ".join(f"{column} {kind}" for column, kind in zip(columns, types, strict=True))
     cursor.execute(f"CREATE TEMPORARY TABLE {table} ({definition}) ON COMMIT DROP")
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
@@ -625,8 +625,8 @@ def _latest_and_first(rows: list[ListRow], key) -> list[tuple]:
 
 
 def _drop_staging(cursor) -> None:
-    cursor.execute("DROP TABLE IF EXISTS import_rows, import_practices, import_doctors, import_lists, "
-                   "import_holders")
+    cursor.execute("DROP TABLE IF EXISTS pg_temp.import_rows, pg_temp.import_practices, pg_temp.import_doctors, "
+                   "pg_temp.import_lists, pg_temp.import_holders")
 
 
 def _staged_holders(cursor, rows: list[ListRow], list_ids: dict, user_id, reason: str, now) -> set[int]:

@@ -267,3 +267,17 @@ def test_an_unchanged_re_import_of_another_municipalitys_practice_is_still_refus
 
     plain, staged = both_ways(settings, steps)
     assert staged == plain
+
+
+def test_the_staging_tables_never_touch_a_permanent_table_of_the_same_name():
+    """The staged import drops and creates only temporary tables (pg_temp), whatever else the schema holds."""
+    municipalities = list(Municipality.objects.filter(kommunenummer="0301").values_list("kommunenummer", "name"))
+    rows = generate(municipalities, lists=2, months=2, start=START, seed=3).rows
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE import_rows (kept int)")
+        cursor.execute("INSERT INTO import_rows VALUES (1)")
+    job = import_file(user=None, data=file_of(rows), filename="a.csv", dry_run=False, source="cli")
+    assert (job.status, job.created) == ("done", len(rows))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT kept FROM public.import_rows")
+        assert cursor.fetchall() == [(1,)]
