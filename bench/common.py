@@ -4,6 +4,8 @@
   section leaves in the scratch database; generated here when a section runs without it (`--sections …`).
 - `profile_top(function)`: cProfile of one call, its top entries by own time, for a figure that misses its
   target (the notes then say where the time goes).
+- `celery_env`, `start_worker`, `stop`: a Celery worker of the bench's own on a queue of its own (the recompute and
+  load sections).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import cProfile
 import io
 import pstats
+import subprocess
 import sys
 from datetime import date
 from pathlib import Path
@@ -84,3 +87,47 @@ def forget_queue(url: str, queue: str) -> None:
             client.delete(*keys)
     except Exception:  # noqa: BLE001 - tidying only
         pass
+
+
+def celery_env(env: dict, broker: str, queue: str) -> dict:
+    """`env` with Celery pointed at `broker` and at a queue of the bench's own."""
+    return {**env, "CELERY_BROKER_URL": broker, "CELERY_RESULT_BACKEND": broker, "CELERY_TASK_DEFAULT_QUEUE": queue}
+
+
+def start_worker(
+    env: dict, queue: str, log, *, name: str | None = None, concurrency: int | None = None
+) -> subprocess.Popen:
+    """A prefork worker on `queue` (concurrency None: Celery's default, one per CPU, as `make worker`)."""
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "-Q",
+        queue,
+        "-P",
+        "prefork",
+        "--without-heartbeat",
+        "--without-gossip",
+        "--without-mingle",
+        "-l",
+        "warning",
+    ]
+    if name:
+        command += ["-n", name]
+    if concurrency:
+        command += ["-c", str(concurrency)]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop(process: subprocess.Popen, timeout: int = 30) -> None:
+    """SIGTERM, then SIGKILL if the process has not ended within `timeout` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -44,7 +44,7 @@ import uuid
 from datetime import date
 from pathlib import Path
 
-from common import ROOT, ensure_national_data, forget_queue, national_months
+from common import ROOT, celery_env, ensure_national_data, forget_queue, national_months, start_worker, stop
 from import_bench import NATIONAL_LISTS, NATIONAL_MONTHS, SEED
 
 SECTION = "load"
@@ -301,54 +301,10 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def _workers(env: dict, queue: str, log, count: int, concurrency: int | None) -> tuple[list, list[str]]:
     """`count` worker processes on `queue` (concurrency None: Celery's default, one per CPU, as `make worker`)."""
-    processes, names = [], []
-    for index in range(count):
-        name = f"w{index + 1}@{queue}"
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            queue,
-            "-n",
-            name,
-            "-P",
-            "prefork",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "warning",
-        ]
-        if concurrency:
-            command += ["-c", str(concurrency)]
-        processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
-        names.append(name)
-    return processes, names
-
-
-def _celery_env(load, queue: str) -> dict:
-    return {
-        **load.env,
-        "CELERY_BROKER_URL": BROKER,
-        "CELERY_RESULT_BACKEND": BROKER,
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-    }
+    names = [f"w{index + 1}@{queue}" for index in range(count)]
+    return [start_worker(env, queue, log, name=name, concurrency=concurrency) for name in names], names
 
 
 def _scaling(load, workdir: Path) -> dict[int, list[dict]]:
@@ -358,7 +314,7 @@ def _scaling(load, workdir: Path) -> dict[int, list[dict]]:
     for index, count in enumerate(SCALING_ORDER):
         _clear_ledger(load)
         queue = f"bench-load-{uuid.uuid4().hex[:8]}"
-        env = _celery_env(load, queue)
+        env = celery_env(load.env, BROKER, queue)
         log_path = workdir / f"celery-scaling-{index}-{count}.log"
         with open(log_path, "w") as log:
             processes, names = _workers(env, queue, log, count, 1)
@@ -371,7 +327,7 @@ def _scaling(load, workdir: Path) -> dict[int, list[dict]]:
                 raise load.Error(f"{error}\ncelery log:\n{log_path.read_text()[-3000:]}") from None
             finally:
                 for process in processes:
-                    _stop(process)
+                    stop(process)
                 forget_queue(BROKER, queue)
     return results
 
@@ -727,7 +683,7 @@ def run(bench) -> dict:
     port = _free_port()
     host = f"http://127.0.0.1:{port}"
     env = {
-        **_celery_env(load, queue),
+        **celery_env(load.env, BROKER, queue),
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "STATIC_ROOT": str(workdir / "static"),
@@ -777,9 +733,9 @@ def run(bench) -> dict:
         except (RuntimeError, subprocess.TimeoutExpired) as error:
             raise bench.Error(f"load run failed: {error}\ngunicorn log:\n{gunicorn_log.read_text()[-2000:]}") from None
         finally:
-            _stop(web)
+            stop(web)
             for process in workers:
-                _stop(process)
+                stop(process)
             forget_queue(BROKER, queue)
 
     figures = _figures(bench, analyses, scaling)

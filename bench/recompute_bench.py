@@ -19,13 +19,19 @@ Parent side: `run(bench)`. The functions named `step_*` run in a fresh process e
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 import uuid
 from datetime import date
 
-from common import ROOT, ensure_national_data, forget_queue, national_months, profile_top
+from common import (
+    celery_env,
+    ensure_national_data,
+    forget_queue,
+    national_months,
+    profile_top,
+    start_worker,
+    stop,
+)
 
 SECTION = "recompute"
 TARGET_MONTH_SECONDS = 2.0
@@ -216,40 +222,11 @@ def _redis_reachable(url: str) -> str:
 def _run_with_worker(bench, month: date) -> dict[str, dict]:
     """Start a worker on a queue of its own, run (c) both ways (the month emptied before each), stop it."""
     queue = f"bench-{uuid.uuid4().hex[:8]}"
-    env = {
-        **bench.env,
-        "CELERY_BROKER_URL": BROKER,
-        "CELERY_RESULT_BACKEND": BROKER,
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-    }
+    env = celery_env(bench.env, BROKER, queue)
     log_path = bench.workdir / "celery-worker.log"
     results = {}
     with open(log_path, "w") as log:
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "-Q",
-                queue,
-                "-c",
-                str(WORKER_CONCURRENCY),
-                "-P",
-                "prefork",
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-                "-l",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        worker = start_worker(env, queue, log, concurrency=WORKER_CONCURRENCY)
         try:
             for mode in ("each",):
                 _clear_ledger(bench, month)
@@ -257,12 +234,7 @@ def _run_with_worker(bench, month: date) -> dict[str, dict]:
         except bench.Error as error:
             raise bench.Error(f"{error}\ncelery worker log:\n{log_path.read_text()[-3000:]}") from None
         finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+            stop(worker, timeout=20)
             forget_queue(BROKER, queue)
     return results
 
